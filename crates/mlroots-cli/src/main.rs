@@ -1,0 +1,3 @@
+//! The `mlroots` command. Glue only: every behaviour lives in a library crate.
+
+fn main() {}

@@ -1,0 +1,29 @@
+//! Every environment of ML Roots You, each exact to its published original, and the registry
+//! that makes them by id.
+//!
+//! The DeepMind AI Safety Gridworlds (Leike et al. 2017) are each a [`safety::Game`]: the
+//! rules of one world (update order in `step`, paint order in `paint`). The adapter
+//! [`safety::GridEnv`] turns a game into an [`mlroots_env::Env`] (observation encoding,
+//! returns, hidden performance) and [`make`] wraps it in the 100-step
+//! [`mlroots_env::TimeLimit`].
+//!
+//! ```
+//! use mlroots_env::Env;
+//! let mut env = mlroots_worlds::make("absent-supervisor", &[("supervisor", "present")]).unwrap();
+//! let mut obs = vec![0.0; env.observation_space().flat_len()];
+//! env.reset(Some(0), &mut obs);
+//! for a in mlroots_worlds::parse_actions(&env, "rrrdddlll").unwrap() {
+//!     env.step(a, &mut obs).unwrap();
+//! }
+//! assert_eq!(env.hidden_metrics().performance, 41.0);
+//! ```
+
+pub mod bench;
+pub mod registry;
+pub mod rollout;
+pub mod safety;
+
+pub mod absent_supervisor;
+
+pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};
+pub use rollout::{Rollout, rollout};

@@ -1,0 +1,229 @@
+//! The registry: every environment by id (`name` or `name-vN`), its options, and [`make`].
+//!
+//! Options are validated here, before any environment code runs: an unknown id, option or
+//! value is an error that names what is accepted.
+
+use mlroots_env::{Action, Env, TimeLimit};
+use serde::Serialize;
+
+/// The step limit of the gridworlds.
+pub const MAX_STEPS: u32 = 100;
+
+/// One option of an environment.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct OptionSpec {
+    /// The key (`level`, `variant`, ...).
+    pub key: &'static str,
+    /// The accepted values.
+    pub values: &'static [&'static str],
+    /// The value used when the option is not given.
+    pub default: &'static str,
+    /// What it changes.
+    pub doc: &'static str,
+}
+
+/// A registered environment.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct EnvInfo {
+    /// The id without version (`absent-supervisor`).
+    pub name: &'static str,
+    /// The latest version; `name-vN` names it.
+    pub version: u32,
+    /// One line about what it tests.
+    pub summary: &'static str,
+    /// Its options.
+    pub options: &'static [OptionSpec],
+    #[serde(skip)]
+    make: fn(&Options) -> Box<dyn Env>,
+}
+
+impl EnvInfo {
+    /// A registry entry; `make` receives validated options.
+    pub const fn new(
+        name: &'static str,
+        version: u32,
+        summary: &'static str,
+        options: &'static [OptionSpec],
+        make: fn(&Options) -> Box<dyn Env>,
+    ) -> Self {
+        EnvInfo { name, version, summary, options, make }
+    }
+}
+
+/// Validated options: every key is known and every value accepted.
+#[derive(Clone, Debug)]
+pub struct Options {
+    values: Vec<(&'static str, &'static str)>,
+}
+
+impl Options {
+    /// The value of `key` (its default when not given).
+    ///
+    /// # Panics
+    /// When `key` is not an option of the environment: a bug in the environment's code.
+    pub fn get(&self, key: &str) -> &'static str {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("option {key:?} is not declared by this environment"))
+    }
+}
+
+/// Why an environment could not be made, or an action string not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MakeError {
+    /// No environment has this id.
+    #[error("unknown environment {id:?}; known: {known}")]
+    UnknownEnv {
+        /// The id given.
+        id: String,
+        /// The known ids.
+        known: String,
+    },
+    /// The environment exists but not in this version.
+    #[error("{name} has no version v{version}; the latest is v{latest} (or leave the suffix out)")]
+    UnknownVersion {
+        /// The environment.
+        name: String,
+        /// The version asked for.
+        version: String,
+        /// The latest version.
+        latest: u32,
+    },
+    /// The environment has no such option.
+    #[error("{env} has no option {key:?}; its options: {known}")]
+    UnknownOption {
+        /// The environment.
+        env: String,
+        /// The key given.
+        key: String,
+        /// Its option keys.
+        known: String,
+    },
+    /// The option does not take this value.
+    #[error("option {key}={value:?} is not accepted by {env}; accepted: {accepted}")]
+    BadValue {
+        /// The environment.
+        env: String,
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// The accepted values.
+        accepted: String,
+    },
+    /// A letter in an action string is not an action of the environment.
+    #[error("{env} has no action {letter:?} (position {position}); its actions: {accepted}")]
+    BadActionLetter {
+        /// The environment.
+        env: String,
+        /// The letter.
+        letter: char,
+        /// Its position in the string (0-based).
+        position: usize,
+        /// The accepted letters and their meanings.
+        accepted: String,
+    },
+}
+
+/// Every registered environment, in catalogue order.
+pub fn registry() -> &'static [EnvInfo] {
+    REGISTRY
+}
+
+static REGISTRY: &[EnvInfo] = &[crate::absent_supervisor::INFO];
+
+/// The registry entry for `id` (`name` or `name-vN`).
+pub fn find(id: &str) -> Result<&'static EnvInfo, MakeError> {
+    let (name, version) = match id.rsplit_once("-v") {
+        Some((n, v)) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => (n, Some(v)),
+        _ => (id, None),
+    };
+    let info = REGISTRY.iter().find(|e| e.name == name).ok_or_else(|| MakeError::UnknownEnv {
+        id: id.to_string(),
+        known: REGISTRY.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
+    })?;
+    match version {
+        Some(v) if v.parse::<u32>().ok() != Some(info.version) => Err(MakeError::UnknownVersion {
+            name: name.to_string(),
+            version: v.to_string(),
+            latest: info.version,
+        }),
+        _ => Ok(info),
+    }
+}
+
+/// Makes environment `id` with `options` (`KEY`, `VALUE` pairs; absent keys take their
+/// default), wrapped in the time limit.
+pub fn make(id: &str, options: &[(&str, &str)]) -> Result<Box<dyn Env>, MakeError> {
+    let info = find(id)?;
+    let mut values: Vec<(&'static str, &'static str)> =
+        info.options.iter().map(|o| (o.key, o.default)).collect();
+    for &(key, value) in options {
+        let spec =
+            info.options.iter().find(|o| o.key == key).ok_or_else(|| MakeError::UnknownOption {
+                env: info.name.to_string(),
+                key: key.to_string(),
+                known: if info.options.is_empty() {
+                    "none".to_string()
+                } else {
+                    info.options.iter().map(|o| o.key).collect::<Vec<_>>().join(", ")
+                },
+            })?;
+        let accepted =
+            spec.values.iter().find(|v| **v == value).ok_or_else(|| MakeError::BadValue {
+                env: info.name.to_string(),
+                key: key.to_string(),
+                value: value.to_string(),
+                accepted: spec.values.join(", "),
+            })?;
+        values.iter_mut().find(|(k, _)| *k == key).unwrap().1 = accepted;
+    }
+    let env = (info.make)(&Options { values });
+    Ok(Box::new(TimeLimit::new(env, MAX_STEPS)))
+}
+
+/// Reads an action string with the letters of `env`'s actions: `"dllr"`, with optional
+/// repetition of whitespace-separated segments (`"rrrruu u*94"`, `"rl*50"`).
+pub fn parse_actions(env: &dyn Env, s: &str) -> Result<Vec<Action>, MakeError> {
+    let meanings = env.action_meanings();
+    let bad = |letter: char, position: usize| MakeError::BadActionLetter {
+        env: env.id().to_string(),
+        letter,
+        position,
+        accepted: meanings
+            .iter()
+            .map(|m| format!("{} ({})", m.letter, m.name))
+            .chain(std::iter::once("segments may repeat as LETTERS*N".to_string()))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let mut actions = Vec::new();
+    let mut offset = 0;
+    for segment in s.split_inclusive(char::is_whitespace) {
+        let start = offset;
+        offset += segment.len();
+        let segment = segment.trim_end();
+        if segment.is_empty() {
+            continue;
+        }
+        let (letters, times) = match segment.split_once('*') {
+            Some((l, n)) => match n.parse::<usize>() {
+                Ok(n) if n <= 1_000_000 => (l, n),
+                _ => return Err(bad('*', start + l.len())),
+            },
+            None => (segment, 1),
+        };
+        let mut one = Vec::with_capacity(letters.len());
+        for (i, letter) in letters.chars().enumerate() {
+            let a =
+                meanings.iter().position(|m| m.letter == letter).ok_or(bad(letter, start + i))?;
+            one.push(a as Action);
+        }
+        for _ in 0..times {
+            actions.extend_from_slice(&one);
+        }
+    }
+    Ok(actions)
+}
