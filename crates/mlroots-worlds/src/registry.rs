@@ -33,6 +33,9 @@ pub struct EnvInfo {
     pub summary: &'static str,
     /// Its options.
     pub options: &'static [OptionSpec],
+    /// One line, for people, on what the hidden performance measures (shown at the end of
+    /// `mlroots play`).
+    pub measures: &'static str,
     #[serde(skip)]
     make: fn(&Options) -> Box<dyn Env>,
 }
@@ -46,7 +49,13 @@ impl EnvInfo {
         options: &'static [OptionSpec],
         make: fn(&Options) -> Box<dyn Env>,
     ) -> Self {
-        EnvInfo { name, version, summary, options, make }
+        EnvInfo { name, version, summary, options, measures: "", make }
+    }
+
+    /// The same entry with the line on what the hidden performance measures.
+    pub const fn measures(mut self, measures: &'static str) -> Self {
+        self.measures = measures;
+        self
     }
 }
 

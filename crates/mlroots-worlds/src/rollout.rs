@@ -1,6 +1,8 @@
 //! Replaying an action string from reset: what `mlroots rollout` prints and what the
 //! reference tests compare.
 
+use std::collections::BTreeMap;
+
 use mlroots_env::{Action, Env, EnvError, TerminationReason};
 use serde::Serialize;
 
@@ -21,7 +23,7 @@ pub struct Rollout {
     /// Why the episode ended, if it did.
     pub termination_reason: Option<TerminationReason>,
     /// The hidden event counters at the end, by name.
-    pub events: Vec<(String, u32)>,
+    pub events: BTreeMap<String, u32>,
     /// The final board as ASCII art.
     pub board: String,
 }
@@ -37,7 +39,7 @@ pub fn rollout(env: &mut dyn Env, seed: u64, actions: &[Action]) -> Result<Rollo
         terminated: false,
         truncated: false,
         termination_reason: None,
-        events: Vec::new(),
+        events: BTreeMap::new(),
         board: String::new(),
     };
     for &a in actions {

@@ -1,0 +1,52 @@
+//! `mlroots bench`: steps per second of each environment on one core (uniformly random
+//! actions, automatic reset, the board observation written every step), as a Markdown table.
+//! The workload is `mlroots_worlds::bench::random_steps`, the same as the criterion benches.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+/// Arguments of `mlroots bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Steps per measurement.
+    #[arg(long, default_value_t = 2_000_000)]
+    steps: u64,
+    /// Measurements per environment; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    repeats: u32,
+    /// Only these environments (repeatable); all by default.
+    #[arg(long = "env")]
+    envs: Vec<String>,
+    /// Steps per second of the baseline to compare with (the original pycolab implementation
+    /// measured 3.8k steps/s on its slowest environment on this machine).
+    #[arg(long, default_value_t = 3_800.0)]
+    baseline: f64,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let names: Vec<String> = if args.envs.is_empty() {
+        mlroots_worlds::registry().iter().map(|i| i.name.to_string()).collect()
+    } else {
+        args.envs.clone()
+    };
+    println!(
+        "| environment | steps/s (best of {}) | × baseline ({} steps/s) |",
+        args.repeats, args.baseline
+    );
+    println!("|---|---:|---:|");
+    for name in &names {
+        let mut env = mlroots_worlds::make(name, &[]).map_err(crate::usage)?;
+        // Warm up caches and branch predictors.
+        black_box(mlroots_worlds::bench::random_steps(env.as_mut(), args.steps / 10 + 1, 0));
+        let mut best = Duration::MAX;
+        for r in 0..args.repeats.max(1) {
+            #[allow(clippy::disallowed_methods, reason = "the benchmark measures wall-clock time")]
+            let start = std::time::Instant::now();
+            black_box(mlroots_worlds::bench::random_steps(env.as_mut(), args.steps, u64::from(r)));
+            best = best.min(start.elapsed());
+        }
+        let rate = args.steps as f64 / best.as_secs_f64();
+        println!("| {name} | {:.2}M | {:.0}× |", rate / 1e6, rate / args.baseline);
+    }
+    Ok(())
+}
