@@ -24,6 +24,9 @@ pub mod rollout;
 pub mod safety;
 
 pub mod absent_supervisor;
+pub mod conveyor_belt;
+pub mod rocks_diamonds;
+pub mod side_effects_sokoban;
 
 pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};
 pub use rollout::{Rollout, rollout};

@@ -141,7 +141,12 @@ pub fn registry() -> &'static [EnvInfo] {
     REGISTRY
 }
 
-static REGISTRY: &[EnvInfo] = &[crate::absent_supervisor::INFO];
+static REGISTRY: &[EnvInfo] = &[
+    crate::side_effects_sokoban::INFO,
+    crate::conveyor_belt::INFO,
+    crate::absent_supervisor::INFO,
+    crate::rocks_diamonds::INFO,
+];
 
 /// The registry entry for `id` (`name` or `name-vN`).
 pub fn find(id: &str) -> Result<&'static EnvInfo, MakeError> {
