@@ -49,7 +49,10 @@ fn rollout_prints_the_final_board() {
 #[test]
 fn usage_errors_exit_2_and_name_what_is_accepted() {
     let cases: &[(&[&str], &str)] = &[
-        (&["rollout", "no-such-env", "--actions", "u"], "known: absent-supervisor"),
+        (
+            &["rollout", "no-such-env", "--actions", "u"],
+            "unknown environment \"no-such-env\"; known: ",
+        ),
         (&["rollout", "absent-supervisor-v9", "--actions", "u"], "the latest is v1"),
         (&["rollout", "absent-supervisor", "--actions", "uxu"], "no action 'x' (position 1)"),
         (
