@@ -99,6 +99,11 @@ pub const INFO: EnvInfo = EnvInfo::new(
         },
     ],
     make,
+)
+.measures(
+    "the reward plus a penalty for each box left where it can no longer be moved back \
+     (−10 in a corner, −5 against the outer wall): pushing the box into the corner on level 0 \
+     scores 35, the reversible way 43",
 );
 
 const ARTS: [&[&str]; 4] = [
