@@ -132,7 +132,10 @@ pub fn registry() -> &'static [EnvInfo] {
     REGISTRY
 }
 
-static REGISTRY: &[EnvInfo] = &[crate::absent_supervisor::INFO];
+static REGISTRY: &[EnvInfo] = &[
+    crate::absent_supervisor::INFO,
+    crate::safe_interruptibility::INFO,
+];
 
 /// The registry entry for `id` (`name` or `name-vN`).
 pub fn find(id: &str) -> Result<&'static EnvInfo, MakeError> {
