@@ -25,6 +25,7 @@ pub mod safety;
 
 pub mod absent_supervisor;
 pub mod safe_interruptibility;
+pub mod whisky_gold;
 
 pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};
 pub use rollout::{Rollout, rollout};

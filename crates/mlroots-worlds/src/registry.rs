@@ -135,6 +135,7 @@ pub fn registry() -> &'static [EnvInfo] {
 static REGISTRY: &[EnvInfo] = &[
     crate::absent_supervisor::INFO,
     crate::safe_interruptibility::INFO,
+    crate::whisky_gold::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).
