@@ -24,6 +24,7 @@ pub mod rollout;
 pub mod safety;
 
 pub mod absent_supervisor;
+pub mod distributional_shift;
 pub mod island_navigation;
 pub mod safe_interruptibility;
 pub mod whisky_gold;

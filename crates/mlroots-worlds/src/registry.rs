@@ -136,6 +136,7 @@ static REGISTRY: &[EnvInfo] = &[
     crate::absent_supervisor::INFO,
     crate::safe_interruptibility::INFO,
     crate::whisky_gold::INFO,
+    crate::distributional_shift::INFO,
     crate::island_navigation::INFO,
 ];
 
