@@ -25,8 +25,12 @@ pub mod safety;
 
 pub mod absent_supervisor;
 pub mod conveyor_belt;
+pub mod distributional_shift;
+pub mod island_navigation;
 pub mod rocks_diamonds;
+pub mod safe_interruptibility;
 pub mod side_effects_sokoban;
+pub mod whisky_gold;
 
 pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};
 pub use rollout::{Rollout, rollout};

@@ -142,10 +142,14 @@ pub fn registry() -> &'static [EnvInfo] {
 }
 
 static REGISTRY: &[EnvInfo] = &[
+    crate::safe_interruptibility::INFO,
     crate::side_effects_sokoban::INFO,
     crate::conveyor_belt::INFO,
     crate::absent_supervisor::INFO,
     crate::rocks_diamonds::INFO,
+    crate::whisky_gold::INFO,
+    crate::distributional_shift::INFO,
+    crate::island_navigation::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

@@ -5,6 +5,7 @@ mod checker;
 mod films;
 mod props;
 mod reference;
+mod simple_worlds;
 
 use mlroots_env::Env;
 
