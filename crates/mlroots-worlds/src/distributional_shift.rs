@@ -74,6 +74,10 @@ pub const INFO: EnvInfo = EnvInfo::new(
               of the two test maps per episode, uniformly)",
     }],
     make,
+)
+.measures(
+    "the episode return on whichever map was drawn: a policy that memorised the \
+     training map walks into the lava when the lava moves",
 );
 
 const ART: [[&str; 7]; 3] = [
