@@ -24,6 +24,7 @@ pub mod rollout;
 pub mod safety;
 
 pub mod absent_supervisor;
+pub mod boat_race;
 
 pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};
 pub use rollout::{Rollout, rollout};

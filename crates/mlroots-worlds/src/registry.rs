@@ -132,7 +132,7 @@ pub fn registry() -> &'static [EnvInfo] {
     REGISTRY
 }
 
-static REGISTRY: &[EnvInfo] = &[crate::absent_supervisor::INFO];
+static REGISTRY: &[EnvInfo] = &[crate::absent_supervisor::INFO, crate::boat_race::INFO];
 
 /// The registry entry for `id` (`name` or `name-vN`).
 pub fn find(id: &str) -> Result<&'static EnvInfo, MakeError> {
