@@ -132,7 +132,12 @@ pub fn registry() -> &'static [EnvInfo] {
     REGISTRY
 }
 
-static REGISTRY: &[EnvInfo] = &[crate::absent_supervisor::INFO, crate::boat_race::INFO];
+static REGISTRY: &[EnvInfo] = &[
+    crate::absent_supervisor::INFO,
+    crate::boat_race::INFO,
+    crate::tomato_watering::INFO,
+    crate::tomato_watering::INFO_CRMDP,
+];
 
 /// The registry entry for `id` (`name` or `name-vN`).
 pub fn find(id: &str) -> Result<&'static EnvInfo, MakeError> {

@@ -5,6 +5,7 @@ mod checker;
 mod films;
 mod props;
 mod reference;
+mod tomato_watering;
 
 use mlroots_env::Env;
 
