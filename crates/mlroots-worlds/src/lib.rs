@@ -25,6 +25,7 @@ pub mod safety;
 
 pub mod absent_supervisor;
 pub mod boat_race;
+pub mod friend_foe;
 pub mod tomato_watering;
 
 pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};

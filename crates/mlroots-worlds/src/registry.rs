@@ -137,6 +137,7 @@ static REGISTRY: &[EnvInfo] = &[
     crate::boat_race::INFO,
     crate::tomato_watering::INFO,
     crate::tomato_watering::INFO_CRMDP,
+    crate::friend_foe::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

@@ -3,6 +3,7 @@
 
 mod checker;
 mod films;
+mod friend_foe;
 mod props;
 mod reference;
 mod tomato_watering;
