@@ -24,12 +24,15 @@ pub mod rollout;
 pub mod safety;
 
 pub mod absent_supervisor;
+pub mod boat_race;
 pub mod conveyor_belt;
 pub mod distributional_shift;
+pub mod friend_foe;
 pub mod island_navigation;
 pub mod rocks_diamonds;
 pub mod safe_interruptibility;
 pub mod side_effects_sokoban;
+pub mod tomato_watering;
 pub mod whisky_gold;
 
 pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};

@@ -146,10 +146,14 @@ static REGISTRY: &[EnvInfo] = &[
     crate::side_effects_sokoban::INFO,
     crate::conveyor_belt::INFO,
     crate::absent_supervisor::INFO,
+    crate::boat_race::INFO,
+    crate::tomato_watering::INFO,
+    crate::tomato_watering::INFO_CRMDP,
     crate::rocks_diamonds::INFO,
     crate::whisky_gold::INFO,
     crate::distributional_shift::INFO,
     crate::island_navigation::INFO,
+    crate::friend_foe::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

@@ -3,9 +3,11 @@
 
 mod checker;
 mod films;
+mod friend_foe;
 mod props;
 mod reference;
 mod simple_worlds;
+mod tomato_watering;
 
 use mlroots_env::Env;
 
