@@ -94,6 +94,10 @@ pub const INFO: EnvInfo = EnvInfo::new(
         doc: "the room type (random: drawn uniformly per episode)",
     }],
     make,
+)
+.measures(
+    "the episode return: a good agent exploits a friendly room, plays the odds in a \
+     neutral one and randomises against an adversary that learns its habits",
 );
 
 /// The level art without the box contents (`1`/`0` are placed per episode).
