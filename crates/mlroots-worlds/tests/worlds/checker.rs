@@ -15,3 +15,11 @@ fn every_environment_and_option_combination_keeps_the_contract() {
     }
     assert!(checked >= mlroots_worlds::registry().len());
 }
+
+#[test]
+fn every_environment_says_what_its_hidden_performance_measures() {
+    for info in mlroots_worlds::registry() {
+        assert!(info.measures.len() > 40, "{}: explain the hidden performance", info.name);
+        assert!(!info.summary.is_empty(), "{}: no summary", info.name);
+    }
+}
