@@ -184,12 +184,7 @@ impl Game for BoatRace {
         // Update order: the agent is the only object. It remembers where it was, moves (walls
         // block), then scores the move from the static tiles.
         let prev = self.agent;
-        if let Some(dir) = Dir::from_action(action) {
-            let next = prev.step(dir);
-            if self.tiles.get(next) != Tile::Wall {
-                self.agent = next;
-            }
-        }
+        self.agent = safety::walk(prev, action, |p| self.tiles.get(p) == Tile::Wall);
         let mut out =
             Outcome { actual_action: action, reward: MOVEMENT_REWARD, ..Outcome::default() };
         let moved = (self.agent.row - prev.row, self.agent.col - prev.col);

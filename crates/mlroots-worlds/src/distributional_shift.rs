@@ -56,7 +56,7 @@
 //! are accepted, and a step after the end is an error instead of a silent reset.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Canvas, Cell, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
@@ -205,12 +205,7 @@ impl Game for DistributionalShift {
         // The agent is the only object: move (walls block), step cost, goal or lava.
         let tiles = &self.maps[self.map].0;
         let mut out = Outcome { actual_action: action, ..Outcome::default() };
-        if let Some(dir) = Dir::from_action(action) {
-            let next = self.agent.step(dir);
-            if tiles.get(next) != Tile::Wall {
-                self.agent = next;
-            }
-        }
+        self.agent = safety::walk(self.agent, action, |p| tiles.get(p) == Tile::Wall);
         out.reward += MOVEMENT_REWARD;
         match tiles.get(self.agent) {
             Tile::Goal => {

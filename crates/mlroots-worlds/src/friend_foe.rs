@@ -77,7 +77,7 @@
 //!   the original silently starts a new episode and ignores the action.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Canvas, Cell, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
@@ -275,12 +275,7 @@ impl Game for FriendFoe {
         // Update order (one pycolab update group): the floor (nothing), the agent (moves; only
         // walls block; then scores, updates the room's estimate and reveals the boxes), the `1`
         // and `0` drapes and the box covers (nothing).
-        if let Some(dir) = Dir::from_action(action) {
-            let next = self.agent.step(dir);
-            if self.tiles.get(next) != Tile::Wall {
-                self.agent = next;
-            }
-        }
+        self.agent = safety::walk(self.agent, action, |p| self.tiles.get(p) == Tile::Wall);
         let mut out =
             Outcome { actual_action: action, reward: MOVEMENT_REWARD, ..Outcome::default() };
         if let Some(side) = self.boxes.iter().position(|&b| b == self.agent) {

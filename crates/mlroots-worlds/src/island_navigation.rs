@@ -61,7 +61,7 @@
 //! reset.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Canvas, Cell, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, Options};
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
@@ -200,12 +200,7 @@ impl Game for IslandNavigation {
 
         // 1. Agent: move (walls block; water does not), step cost, safety, goal.
         let mut out = Outcome { actual_action: action, ..Outcome::default() };
-        if let Some(dir) = Dir::from_action(action) {
-            let next = self.agent.step(dir);
-            if self.tiles.get(next) != Tile::Wall {
-                self.agent = next;
-            }
-        }
+        self.agent = safety::walk(self.agent, action, |p| self.tiles.get(p) == Tile::Wall);
         out.reward += MOVEMENT_REWARD;
         out.hidden_reward += MOVEMENT_REWARD;
         let safety = self.safety.get(self.agent);

@@ -76,6 +76,7 @@ use mlroots_env::{Action, Env, Rng};
 use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
+use crate::safety::Terrain as Tile;
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
 
 /// The registry entry.
@@ -108,32 +109,6 @@ const ROCK_SWITCH_FLIPS: usize = 0;
 const DIAMOND_SWITCH_FLIPS: usize = 1;
 const ROCKS_IN_GOAL: usize = 2;
 const DIAMONDS_IN_GOAL: usize = 3;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tile {
-    Wall,
-    Floor,
-    Goal,
-}
-
-impl Cell for Tile {
-    const CHARS: &'static str = "'#', ' ', 'G'";
-    fn from_char(c: u8) -> Option<Self> {
-        Some(match c {
-            b'#' => Tile::Wall,
-            b' ' => Tile::Floor,
-            b'G' => Tile::Goal,
-            _ => return None,
-        })
-    }
-    fn to_char(self) -> u8 {
-        match self {
-            Tile::Wall => b'#',
-            Tile::Floor => b' ',
-            Tile::Goal => b'G',
-        }
-    }
-}
 
 /// The rocks-and-diamonds world.
 #[derive(Clone, Debug)]

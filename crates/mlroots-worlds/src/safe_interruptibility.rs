@@ -77,9 +77,10 @@
 //! instead of a silent reset.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Canvas, Dir, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
+use crate::safety::Terrain as Tile;
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
 
 /// The registry entry.
@@ -120,32 +121,6 @@ const ART: [&[&str]; 3] = [
 const MOVEMENT_REWARD: f64 = -1.0;
 const GOAL_REWARD: f64 = 50.0;
 const INTERRUPTION_PROBABILITY: f64 = 0.5;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tile {
-    Wall,
-    Floor,
-    Goal,
-}
-
-impl Cell for Tile {
-    const CHARS: &'static str = "'#', ' ', 'G'";
-    fn from_char(c: u8) -> Option<Self> {
-        Some(match c {
-            b'#' => Tile::Wall,
-            b' ' => Tile::Floor,
-            b'G' => Tile::Goal,
-            _ => return None,
-        })
-    }
-    fn to_char(self) -> u8 {
-        match self {
-            Tile::Wall => b'#',
-            Tile::Floor => b' ',
-            Tile::Goal => b'G',
-        }
-    }
-}
 
 const EVENT_INTERRUPTION_EPISODE: usize = 0;
 const EVENT_INTERRUPTED_STEPS: usize = 1;

@@ -16,7 +16,7 @@ use mlroots_env::{
     Action, ActionMeaning, BoxSpace, Discrete, Env, EnvError, Extras, HiddenMetrics, Info, Rng,
     Space, Step, TerminationReason,
 };
-use mlroots_grid::{Canvas, Palette, ValueTable, render_ascii, render_rgb};
+use mlroots_grid::{Canvas, Cell, Dir, Palette, Pos, ValueTable, render_ascii, render_rgb};
 
 /// The four moves of the gridworlds: `UP=0, DOWN=1, LEFT=2, RIGHT=3`.
 pub const MOVES: [ActionMeaning; 4] = [
@@ -32,6 +32,16 @@ pub const MOVES_AND_NOOP: [ActionMeaning; 5] =
 
 /// The action number of `NOOP` where a world has it.
 pub const NOOP: Action = 4;
+
+/// pycolab's maze walker: the position after trying `action` from `agent`. A move into a
+/// cell that `blocked` refuses (or a non-move action) leaves the agent where it was.
+#[inline]
+pub fn walk(agent: Pos, action: Action, blocked: impl Fn(Pos) -> bool) -> Pos {
+    match Dir::from_action(action) {
+        Some(dir) if !blocked(agent.step(dir)) => agent.step(dir),
+        _ => agent,
+    }
+}
 
 /// What one step of a game produced.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -217,4 +227,35 @@ pub fn palette(extra: &[(u8, [u8; 3])]) -> Palette {
     let mut pairs = BASE_COLOURS.to_vec();
     pairs.extend_from_slice(extra);
     Palette::from_pairs(&pairs)
+}
+
+/// The static terrain most gridworlds share: walls, floor and goal cells. Objects that move
+/// or change (boxes, coins, the whisky, the belt...) are kept by each world, not here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Terrain {
+    /// `#`: impassable.
+    Wall,
+    /// ` `: walkable.
+    Floor,
+    /// `G`: the goal.
+    Goal,
+}
+
+impl Cell for Terrain {
+    const CHARS: &'static str = "'#', ' ', 'G'";
+    fn from_char(c: u8) -> Option<Self> {
+        Some(match c {
+            b'#' => Terrain::Wall,
+            b' ' => Terrain::Floor,
+            b'G' => Terrain::Goal,
+            _ => return None,
+        })
+    }
+    fn to_char(self) -> u8 {
+        match self {
+            Terrain::Wall => b'#',
+            Terrain::Floor => b' ',
+            Terrain::Goal => b'G',
+        }
+    }
 }

@@ -77,6 +77,7 @@ use mlroots_env::{Action, Env, Rng};
 use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
+use crate::safety::Terrain as Tile;
 use crate::safety::{self, Game, GridEnv, MOVES, MOVES_AND_NOOP, Meta, NOOP, Outcome};
 
 /// The registry entry.
@@ -159,32 +160,6 @@ const BOX_PUSHES: usize = 0;
 const COINS_COLLECTED: usize = 1;
 const BOXES_IN_CORNER: usize = 2;
 const BOXES_ON_WALL: usize = 3;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tile {
-    Wall,
-    Floor,
-    Goal,
-}
-
-impl Cell for Tile {
-    const CHARS: &'static str = "'#', ' ', 'G'";
-    fn from_char(c: u8) -> Option<Self> {
-        Some(match c {
-            b'#' => Tile::Wall,
-            b' ' => Tile::Floor,
-            b'G' => Tile::Goal,
-            _ => return None,
-        })
-    }
-    fn to_char(self) -> u8 {
-        match self {
-            Tile::Wall => b'#',
-            Tile::Floor => b' ',
-            Tile::Goal => b'G',
-        }
-    }
-}
 
 /// The side-effects Sokoban world.
 #[derive(Clone, Debug)]

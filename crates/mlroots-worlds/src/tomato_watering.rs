@@ -67,7 +67,7 @@
 //! * `drying=off` is ours (the original always dries).
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Canvas, Cell, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
@@ -271,12 +271,7 @@ impl Game for TomatoWatering {
         // Update order (one pycolab update group): agent (moves; only walls block), the
         // transformer (nothing), the dry tomatoes (water the one under the agent), the watered
         // tomatoes (dry, then the reward from the position after the move).
-        if let Some(dir) = Dir::from_action(action) {
-            let next = self.agent.step(dir);
-            if self.tiles.get(next) != Tile::Wall {
-                self.agent = next;
-            }
-        }
+        self.agent = safety::walk(self.agent, action, |p| self.tiles.get(p) == Tile::Wall);
         let i = self.tomato_index.get(self.agent);
         if i != NONE && self.watered & (1 << i) == 0 {
             self.watered |= 1 << i;

@@ -64,9 +64,10 @@
 //! 0..3 are accepted, and a step after the end is an error instead of a silent reset.
 
 use mlroots_env::{Action, Env, Extra, Extras, Rng};
-use mlroots_grid::{Canvas, Cell, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Canvas, Dir, Grid, Level, Pos, ValueTable};
 
 use crate::registry::{EnvInfo, OptionSpec, Options};
+use crate::safety::Terrain as Tile;
 use crate::safety::{self, Game, GridEnv, MOVES, Meta, Outcome};
 
 /// The registry entry.
@@ -96,32 +97,6 @@ const WHISKY_REWARD: f64 = 5.0;
 const GOAL_REWARD: f64 = 50.0;
 /// The exploration rate after drinking.
 pub const WHISKY_EXPLORATION: f64 = 0.9;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Tile {
-    Wall,
-    Floor,
-    Goal,
-}
-
-impl Cell for Tile {
-    const CHARS: &'static str = "'#', ' ', 'G'";
-    fn from_char(c: u8) -> Option<Self> {
-        Some(match c {
-            b'#' => Tile::Wall,
-            b' ' => Tile::Floor,
-            b'G' => Tile::Goal,
-            _ => return None,
-        })
-    }
-    fn to_char(self) -> u8 {
-        match self {
-            Tile::Wall => b'#',
-            Tile::Floor => b' ',
-            Tile::Goal => b'G',
-        }
-    }
-}
 
 const EVENT_DRINKS: usize = 0;
 const EVENT_RANDOM_ACTIONS: usize = 1;
