@@ -1,0 +1,48 @@
+//! Stepping allocates nothing: every world is stepped under a counting allocator.
+
+#![allow(unsafe_code, reason = "a global allocator that counts is unsafe to implement")]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mlroots_env::{Env, Rng};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn stepping_and_resetting_allocate_nothing() {
+    for info in mlroots_worlds::registry() {
+        let mut env = mlroots_worlds::make(info.name, &[]).unwrap();
+        let mut obs = vec![0.0; env.observation_space().flat_len()];
+        let space = env.action_space();
+        let mut rng = Rng::seed_from_u64(5);
+        env.reset(Some(5), &mut obs);
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for _ in 0..20_000 {
+            let s = env.step(space.sample(&mut rng), &mut obs).unwrap();
+            if s.done() {
+                env.reset(None, &mut obs);
+            }
+        }
+        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        assert_eq!(after - before, 0, "{}: {} allocations in 20k steps", info.name, after - before);
+    }
+}
