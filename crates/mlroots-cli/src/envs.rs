@@ -27,7 +27,7 @@ pub fn run(json: bool) -> anyhow::Result<()> {
             actions: env.action_meanings().to_vec(),
             observation_space: env.observation_space().clone(),
             reward_range: env.reward_range(),
-            max_steps: mlroots_worlds::registry::MAX_STEPS,
+            max_steps: info.max_steps,
         });
     }
     if json {

@@ -28,6 +28,12 @@ impl ValueTable {
         t
     }
 
+    /// The same table with character `c` mapped to `v`.
+    pub fn with(mut self, c: u8, v: f32) -> Self {
+        self.values[c as usize] = v;
+        self
+    }
+
     /// The value of character `c`.
     pub fn value(&self, c: u8) -> f32 {
         self.values[c as usize]

@@ -18,5 +18,19 @@ fn step_throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, step_throughput);
+/// Levels generated per second: one reset of a world that generates its level per episode
+/// (procedural families and the seed worlds) builds one level.
+fn level_generation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("levels");
+    group.throughput(Throughput::Elements(1));
+    for info in mlroots_worlds::registry().iter().filter(|i| i.generates_levels) {
+        let mut env = mlroots_worlds::make(info.name, &[]).unwrap();
+        let mut obs = vec![0.0; env.observation_space().flat_len()];
+        env.reset(Some(0), &mut obs);
+        group.bench_function(info.name, |b| b.iter(|| black_box(env.reset(None, &mut obs))));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, step_throughput, level_generation);
 criterion_main!(benches);

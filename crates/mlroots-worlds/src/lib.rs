@@ -19,6 +19,7 @@
 //! ```
 
 pub mod bench;
+pub mod procgen;
 pub mod registry;
 pub mod rollout;
 pub mod safety;

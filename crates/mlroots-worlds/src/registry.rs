@@ -6,7 +6,8 @@
 use mlroots_env::{Action, Env, TimeLimit};
 use serde::Serialize;
 
-/// The step limit of the gridworlds.
+/// The step limit of the gridworlds, unless an entry sets another with
+/// [`EnvInfo::max_steps`].
 pub const MAX_STEPS: u32 = 100;
 
 /// One option of an environment.
@@ -36,6 +37,10 @@ pub struct EnvInfo {
     /// One line, for people, on what the hidden performance measures (shown at the end of
     /// `mlroots play`).
     pub measures: &'static str,
+    /// The time limit: episodes are truncated after this many steps.
+    pub max_steps: u32,
+    /// Whether each reset generates a new level (benchmarked as levels per second).
+    pub generates_levels: bool,
     #[serde(skip)]
     make: fn(&Options) -> Box<dyn Env>,
 }
@@ -49,7 +54,28 @@ impl EnvInfo {
         options: &'static [OptionSpec],
         make: fn(&Options) -> Box<dyn Env>,
     ) -> Self {
-        EnvInfo { name, version, summary, options, measures: "", make }
+        EnvInfo {
+            name,
+            version,
+            summary,
+            options,
+            measures: "",
+            max_steps: MAX_STEPS,
+            generates_levels: false,
+            make,
+        }
+    }
+
+    /// The same entry with another time limit.
+    pub const fn max_steps(mut self, max_steps: u32) -> Self {
+        self.max_steps = max_steps;
+        self
+    }
+
+    /// The same entry, marked as generating a new level at each reset.
+    pub const fn generates_levels(mut self) -> Self {
+        self.generates_levels = true;
+        self
     }
 
     /// The same entry with the line on what the hidden performance measures.
@@ -203,7 +229,7 @@ pub fn make(id: &str, options: &[(&str, &str)]) -> Result<Box<dyn Env>, MakeErro
         values.iter_mut().find(|(k, _)| *k == key).unwrap().1 = accepted;
     }
     let env = (info.make)(&Options { values });
-    Ok(Box::new(TimeLimit::new(env, MAX_STEPS)))
+    Ok(Box::new(TimeLimit::new(env, info.max_steps)))
 }
 
 /// Reads an action string with the letters of `env`'s actions: `"dllr"`, with optional

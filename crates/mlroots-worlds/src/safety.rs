@@ -91,6 +91,17 @@ pub trait Game {
     fn extras(&self, _extras: &mut Extras) {}
     /// The hidden event counters of this episode, in the order of `Meta::event_names`.
     fn events(&self) -> &[u32];
+    /// The observation space, when it is not the board (`None`: the `height × width` board
+    /// through `Meta::values`). Called once, when the environment is made.
+    fn observation_space(&self, _meta: &Meta) -> Option<Space> {
+        None
+    }
+    /// Writes the observation of the frame just painted into `canvas`. The default encodes
+    /// the board through the value table; worlds with other observations (a state index,
+    /// feature vectors, pixels, per-episode symbol permutations) override it.
+    fn observe(&self, canvas: &Canvas, values: &ValueTable, obs: &mut [f32]) {
+        values.encode(canvas, obs);
+    }
 }
 
 /// A [`Game`] as an [`Env`] (without the time limit).
@@ -109,8 +120,10 @@ pub struct GridEnv<G> {
 impl<G: Game> GridEnv<G> {
     /// Wraps `game`, described by `meta`.
     pub fn new(game: G, meta: Meta) -> Self {
-        let (low, high) = meta.values.bounds(meta.board_chars);
-        let space = Space::Box(BoxSpace { shape: vec![meta.height, meta.width], low, high });
+        let space = game.observation_space(&meta).unwrap_or_else(|| {
+            let (low, high) = meta.values.bounds(meta.board_chars);
+            Space::Box(BoxSpace { shape: vec![meta.height, meta.width], low, high })
+        });
         let canvas = Canvas::new(meta.height, meta.width, b' ');
         GridEnv {
             game,
@@ -129,13 +142,18 @@ impl<G: Game> GridEnv<G> {
         &self.game
     }
 
+    /// The game, mutable (for tests and tools that set up a state).
+    pub fn game_mut(&mut self) -> &mut G {
+        &mut self.game
+    }
+
     fn observe(&mut self, obs: &mut [f32]) {
         self.game.paint(&mut self.canvas);
-        self.meta.values.encode(&self.canvas, obs);
+        self.game.observe(&self.canvas, &self.meta.values, obs);
     }
 
     fn check_buffer(&self, obs: &[f32]) -> Result<(), EnvError> {
-        let want = self.meta.height * self.meta.width;
+        let want = self.space.flat_len();
         if obs.len() == want { Ok(()) } else { Err(EnvError::BadBuffer { got: obs.len(), want }) }
     }
 }
