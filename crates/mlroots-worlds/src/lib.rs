@@ -36,5 +36,7 @@ pub mod side_effects_sokoban;
 pub mod tomato_watering;
 pub mod whisky_gold;
 
-pub use registry::{EnvInfo, MakeError, OptionSpec, Options, find, make, parse_actions, registry};
+pub use registry::{
+    EnvInfo, MakeError, OptionError, OptionSpec, Options, find, make, parse_actions, registry,
+};
 pub use rollout::{Rollout, rollout};

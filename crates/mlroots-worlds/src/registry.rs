@@ -15,7 +15,7 @@ pub const MAX_STEPS: u32 = 100;
 pub struct OptionSpec {
     /// The key (`level`, `variant`, ...).
     pub key: &'static str,
-    /// The accepted values.
+    /// The accepted values; empty for a free-form option (checked by the environment).
     pub values: &'static [&'static str],
     /// The value used when the option is not given.
     pub default: &'static str,
@@ -42,7 +42,25 @@ pub struct EnvInfo {
     /// Whether each reset generates a new level (benchmarked as levels per second).
     pub generates_levels: bool,
     #[serde(skip)]
-    make: fn(&Options) -> Box<dyn Env>,
+    make: Maker,
+}
+
+/// How an entry makes its environment.
+#[derive(Clone, Copy, Debug)]
+enum Maker {
+    /// Every option is a choice among listed values, so making cannot fail.
+    Infallible(fn(&Options) -> Box<dyn Env>),
+    /// Some option is free-form (a maze as ASCII, a size): making checks it and says why not.
+    Checked(fn(&Options) -> Result<Box<dyn Env>, OptionError>),
+}
+
+/// A free-form option value the environment cannot use, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    /// The option's key.
+    pub key: &'static str,
+    /// What is wrong and what is accepted.
+    pub reason: String,
 }
 
 impl EnvInfo {
@@ -53,6 +71,28 @@ impl EnvInfo {
         summary: &'static str,
         options: &'static [OptionSpec],
         make: fn(&Options) -> Box<dyn Env>,
+    ) -> Self {
+        Self::with_maker(name, version, summary, options, Maker::Infallible(make))
+    }
+
+    /// A registry entry whose `make` checks free-form options (an [`OptionSpec`] with no
+    /// listed `values` accepts any text, and `make` says what is wrong with it).
+    pub const fn checked(
+        name: &'static str,
+        version: u32,
+        summary: &'static str,
+        options: &'static [OptionSpec],
+        make: fn(&Options) -> Result<Box<dyn Env>, OptionError>,
+    ) -> Self {
+        Self::with_maker(name, version, summary, options, Maker::Checked(make))
+    }
+
+    const fn with_maker(
+        name: &'static str,
+        version: u32,
+        summary: &'static str,
+        options: &'static [OptionSpec],
+        make: Maker,
     ) -> Self {
         EnvInfo {
             name,
@@ -88,7 +128,7 @@ impl EnvInfo {
 /// Validated options: every key is known and every value accepted.
 #[derive(Clone, Debug)]
 pub struct Options {
-    values: Vec<(&'static str, &'static str)>,
+    values: Vec<(&'static str, String)>,
 }
 
 impl Options {
@@ -96,11 +136,11 @@ impl Options {
     ///
     /// # Panics
     /// When `key` is not an option of the environment: a bug in the environment's code.
-    pub fn get(&self, key: &str) -> &'static str {
+    pub fn get(&self, key: &str) -> &str {
         self.values
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
+            .map(|(_, v)| v.as_str())
             .unwrap_or_else(|| panic!("option {key:?} is not declared by this environment"))
     }
 }
@@ -206,8 +246,14 @@ pub fn find(id: &str) -> Result<&'static EnvInfo, MakeError> {
 /// default), wrapped in the time limit.
 pub fn make(id: &str, options: &[(&str, &str)]) -> Result<Box<dyn Env>, MakeError> {
     let info = find(id)?;
-    let mut values: Vec<(&'static str, &'static str)> =
-        info.options.iter().map(|o| (o.key, o.default)).collect();
+    let mut values: Vec<(&'static str, String)> =
+        info.options.iter().map(|o| (o.key, o.default.to_string())).collect();
+    let bad_value = |key: &str, value: &str, accepted: String| MakeError::BadValue {
+        env: info.name.to_string(),
+        key: key.to_string(),
+        value: value.to_string(),
+        accepted,
+    };
     for &(key, value) in options {
         let spec =
             info.options.iter().find(|o| o.key == key).ok_or_else(|| MakeError::UnknownOption {
@@ -219,16 +265,19 @@ pub fn make(id: &str, options: &[(&str, &str)]) -> Result<Box<dyn Env>, MakeErro
                     info.options.iter().map(|o| o.key).collect::<Vec<_>>().join(", ")
                 },
             })?;
-        let accepted =
-            spec.values.iter().find(|v| **v == value).ok_or_else(|| MakeError::BadValue {
-                env: info.name.to_string(),
-                key: key.to_string(),
-                value: value.to_string(),
-                accepted: spec.values.join(", "),
-            })?;
-        values.iter_mut().find(|(k, _)| *k == key).unwrap().1 = accepted;
+        // An option with no listed values is free-form: the environment's `make` checks it.
+        if !spec.values.is_empty() && !spec.values.contains(&value) {
+            return Err(bad_value(key, value, spec.values.join(", ")));
+        }
+        values.iter_mut().find(|(k, _)| *k == key).unwrap().1 = value.to_string();
     }
-    let env = (info.make)(&Options { values });
+    let opts = Options { values };
+    let env = match info.make {
+        Maker::Infallible(make) => make(&opts),
+        Maker::Checked(make) => {
+            make(&opts).map_err(|e| bad_value(e.key, opts.get(e.key), e.reason))?
+        }
+    };
     Ok(Box::new(TimeLimit::new(env, info.max_steps)))
 }
 
