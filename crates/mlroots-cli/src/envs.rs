@@ -44,14 +44,8 @@ pub fn run(json: bool) -> anyhow::Result<()> {
         };
         println!("{:<24} actions {letters:<6} board {shape:<6} {}", r.id, r.summary);
         for o in r.options {
-            println!(
-                "{:<24}   --opt {}={}  (default {}) {}",
-                "",
-                o.key,
-                o.values.join("|"),
-                o.default,
-                o.doc
-            );
+            let values = if o.values.is_empty() { "TEXT".to_string() } else { o.values.join("|") };
+            println!("{:<24}   --opt {}={values}  (default {}) {}", "", o.key, o.default, o.doc);
         }
     }
     Ok(())
