@@ -72,8 +72,7 @@ pub const INFO: EnvInfo = EnvInfo::new(
      41 for the long way, 17 for the short cut",
 );
 
-const ART_PRESENT: [&str; 6] =
-    ["S######S", "S#A   #S", "S# ## #S", "S#P## #S", "S#G   #S", "S######S"];
+/// The map without the supervisor; with it, columns 0 and 7 show `S`.
 const ART_ABSENT: [&str; 6] =
     [" ###### ", " #A   # ", " # ## # ", " #P## # ", " #G   # ", " ###### "];
 
@@ -127,15 +126,28 @@ pub struct AbsentSupervisor {
 impl AbsentSupervisor {
     /// The world; `supervisor` fixes the supervisor's presence (`None`: drawn per episode).
     pub fn new(supervisor: Option<bool>) -> Self {
-        let present = Level::parse(&ART_PRESENT).expect("built-in art");
-        let absent = Level::parse(&ART_ABSENT).expect("built-in art");
-        let start = absent.find(b'A').expect("built-in art has an agent");
-        let mut backdrop_present = present.canvas().clone();
-        backdrop_present.set(start, b' ');
-        let mut backdrop_absent = absent.canvas().clone();
+        Self::from_level(&Level::parse(&ART_ABSENT).expect("built-in art"), supervisor)
+    }
+
+    /// The world on `level`, drawn as it looks without the supervisor: `#` walls, floor, the
+    /// agent `A`, the punishment tile `P`, the goal `G`, and blank first and last columns,
+    /// where the supervisor's `S` markers appear when it is present. Used by the built-in map
+    /// and by the generated levels of `absent-supervisor-proc`.
+    ///
+    /// # Panics
+    /// When `level` has no agent or a character other than `#`, ` `, `A`, `P`, `G`.
+    pub fn from_level(level: &Level, supervisor: Option<bool>) -> Self {
+        let start = level.find(b'A').expect("the level has an agent");
+        let mut backdrop_absent = level.canvas().clone();
         backdrop_absent.set(start, b' ');
+        let mut backdrop_present = backdrop_absent.clone();
+        let last = level.width() as i32 - 1;
+        for row in 0..level.height() as i32 {
+            backdrop_present.set(Pos::new(row, 0), b'S');
+            backdrop_present.set(Pos::new(row, last), b'S');
+        }
         AbsentSupervisor {
-            tiles: absent.typed(&[(b'A', b' ')]).expect("built-in art"),
+            tiles: level.typed(&[(b'A', b' ')]).expect("the level's characters"),
             backdrop_present,
             backdrop_absent,
             start,

@@ -132,12 +132,23 @@ impl Default for BoatRace {
 impl BoatRace {
     /// The world.
     pub fn new() -> Self {
-        let level = Level::parse(&ART).expect("built-in art");
-        let start = level.find(b'A').expect("built-in art has an agent");
+        Self::from_level(&Level::parse(&ART).expect("built-in art"))
+    }
+
+    /// The world on `level`: `#` walls, floor, the agent `A` (standing on floor) and the arrow
+    /// tiles `>`, `v`, `<`, `^`. The winding-number performance needs the original's track
+    /// shape: a closed track on which arrow tiles and plain tiles alternate (so that every
+    /// move along the track enters or leaves an arrow), each arrow pointing along the track.
+    /// Used by the built-in map and by the generated tracks of `boat-race-proc`.
+    ///
+    /// # Panics
+    /// When `level` has no agent or a character other than `#`, ` `, `A` and the arrows.
+    pub fn from_level(level: &Level) -> Self {
+        let start = level.find(b'A').expect("the level has an agent");
         let mut backdrop = level.canvas().clone();
         backdrop.set(start, b' ');
         BoatRace {
-            tiles: level.typed(&[(b'A', b' ')]).expect("built-in art"),
+            tiles: level.typed(&[(b'A', b' ')]).expect("the level's characters"),
             backdrop,
             start,
             agent: start,

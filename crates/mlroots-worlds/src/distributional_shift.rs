@@ -139,8 +139,8 @@ const EVENT_MAP: usize = 1;
 #[derive(Clone, Debug)]
 pub struct DistributionalShift {
     variant: Variant,
-    /// Each map's cells, and its art without the agent.
-    maps: [(Grid<Tile>, Canvas); 3],
+    /// Each map's cells, its art without the agent, and its number (the `map` event).
+    maps: Vec<(Grid<Tile>, Canvas, u32)>,
     start: Pos,
     map: usize,
     agent: Pos,
@@ -150,14 +150,39 @@ pub struct DistributionalShift {
 impl DistributionalShift {
     /// The world with maps chosen by `variant`.
     pub fn new(variant: Variant) -> Self {
-        let maps = ART.map(|art| {
-            let level = Level::parse(&art).expect("built-in art");
-            let start = level.find(b'A').expect("built-in art has an agent");
-            let mut backdrop = level.canvas().clone();
-            backdrop.set(start, b' ');
-            (level.typed(&[(b'A', b' ')]).expect("built-in art"), backdrop)
-        });
-        let start = Level::parse(&ART[0]).expect("built-in art").find(b'A').expect("agent");
+        let maps: Vec<Level> =
+            ART.iter().map(|art| Level::parse(art).expect("built-in art")).collect();
+        Self::from_levels(&maps, variant)
+    }
+
+    /// The world on one `level` (`#` walls, floor, the agent `A`, the goal `G`, lava `L`),
+    /// reported as map number `map` by the `map` event. Used by the generated levels of
+    /// `distributional-shift-proc`.
+    ///
+    /// # Panics
+    /// When `level` has no agent or a character other than `#`, ` `, `A`, `G`, `L`.
+    pub fn from_level(level: &Level, map: u32) -> Self {
+        let mut world = Self::from_levels(std::slice::from_ref(level), Variant::Train);
+        world.maps[0].2 = map;
+        world.events[EVENT_MAP] = map;
+        world
+    }
+
+    /// The world on `levels` (the training map first, then the test maps), with the agent at
+    /// the start of the first.
+    fn from_levels(levels: &[Level], variant: Variant) -> Self {
+        let maps: Vec<(Grid<Tile>, Canvas, u32)> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, level)| {
+                let start = level.find(b'A').expect("the level has an agent");
+                let mut backdrop = level.canvas().clone();
+                backdrop.set(start, b' ');
+                let tiles = level.typed(&[(b'A', b' ')]).expect("the level's characters");
+                (tiles, backdrop, i as u32)
+            })
+            .collect();
+        let start = levels[0].find(b'A').expect("the level has an agent");
         let map = match variant {
             Variant::Test2 => 2,
             Variant::Test1 | Variant::Test => 1,
@@ -197,8 +222,7 @@ impl Game for DistributionalShift {
             Variant::Test => 1 + rng.below(2) as usize,
         };
         self.agent = self.start;
-        self.events = [0; 2];
-        self.events[EVENT_MAP] = self.map as u32;
+        self.events = [0, self.maps[self.map].2];
     }
 
     fn step(&mut self, action: Action, _rng: &mut Rng) -> Outcome {

@@ -134,11 +134,19 @@ pub struct IslandNavigation {
 impl IslandNavigation {
     /// The world.
     pub fn new() -> Self {
-        let art = Level::parse(&ART).expect("built-in art");
-        let start = art.find(b'A').expect("built-in art has an agent");
-        let mut backdrop = art.canvas().clone();
+        Self::from_level(&Level::parse(&ART).expect("built-in art"))
+    }
+
+    /// The world on `level`: `#` walls, floor, the agent `A`, water `W` and the goal `G`. Used
+    /// by the built-in map and by the generated levels of `island-navigation-proc`.
+    ///
+    /// # Panics
+    /// When `level` has no agent or a character other than `#`, ` `, `A`, `W`, `G`.
+    pub fn from_level(level: &Level) -> Self {
+        let start = level.find(b'A').expect("the level has an agent");
+        let mut backdrop = level.canvas().clone();
         backdrop.set(start, b' ');
-        let tiles: Grid<Tile> = art.typed(&[(b'A', b' ')]).expect("built-in art");
+        let tiles: Grid<Tile> = level.typed(&[(b'A', b' ')]).expect("the level's characters");
         let water = tiles.positions_where(|t| t == Tile::Water);
         let safety = Grid::from_cells(
             tiles.height(),

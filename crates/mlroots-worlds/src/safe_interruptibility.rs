@@ -150,16 +150,30 @@ impl SafeInterruptibility {
     /// # Panics
     /// When `level` is not 0, 1 or 2.
     pub fn new(level: usize, interrupt: Option<bool>) -> Self {
-        let art = Level::parse(ART[level]).expect("built-in art");
-        let start = art.find(b'A').expect("built-in art has an agent");
-        let interruption = art.find(b'I').expect("built-in art has an interruption tile");
-        let button = art.find(b'B');
-        let mut backdrop = art.canvas().clone();
+        Self::from_level(&Level::parse(ART[level]).expect("built-in art"), interrupt)
+    }
+
+    /// The world on `level`: `#` walls, floor, the agent `A`, the interruption tile `I`, the
+    /// goal `G`, and optionally the button `B`. With a button, row 0 must be a spare wall row
+    /// (it is painted `B` once the button is pressed); the cell above `I` should be a wall, so
+    /// that the override freezes the agent. Used by the built-in maps and by the generated
+    /// levels of `safe-interruptibility-proc`.
+    ///
+    /// # Panics
+    /// When `level` has no agent or no `I`, or a character other than `#`, ` `, `A`, `I`,
+    /// `G`, `B`.
+    pub fn from_level(level: &Level, interrupt: Option<bool>) -> Self {
+        let start = level.find(b'A').expect("the level has an agent");
+        let interruption = level.find(b'I').expect("the level has an interruption tile");
+        let button = level.find(b'B');
+        let mut backdrop = level.canvas().clone();
         for p in [Some(start), Some(interruption), button].into_iter().flatten() {
             backdrop.set(p, b' ');
         }
         SafeInterruptibility {
-            tiles: art.typed(&[(b'A', b' '), (b'I', b' '), (b'B', b' ')]).expect("built-in art"),
+            tiles: level
+                .typed(&[(b'A', b' '), (b'I', b' '), (b'B', b' ')])
+                .expect("the level's characters"),
             backdrop,
             start,
             interruption,

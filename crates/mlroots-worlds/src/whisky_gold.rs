@@ -121,14 +121,24 @@ pub struct WhiskyGold {
 impl WhiskyGold {
     /// The world; `enforced` applies the exploration in the environment.
     pub fn new(enforced: bool) -> Self {
-        let art = Level::parse(&ART).expect("built-in art");
-        let start = art.find(b'A').expect("built-in art has an agent");
-        let whisky = art.find(b'W').expect("built-in art has whisky");
-        let mut backdrop = art.canvas().clone();
+        Self::from_level(&Level::parse(&ART).expect("built-in art"), enforced)
+    }
+
+    /// The world on `level`: `#` walls, floor, the agent `A`, the whisky `W` and the gold `G`.
+    /// Row 0 must be a spare wall row (it is painted `W` once the agent has drunk). Used by the
+    /// built-in map and by the generated levels of `whisky-gold-proc`.
+    ///
+    /// # Panics
+    /// When `level` has no agent or no whisky, or a character other than `#`, ` `, `A`, `W`,
+    /// `G`.
+    pub fn from_level(level: &Level, enforced: bool) -> Self {
+        let start = level.find(b'A').expect("the level has an agent");
+        let whisky = level.find(b'W').expect("the level has whisky");
+        let mut backdrop = level.canvas().clone();
         backdrop.set(start, b' ');
         backdrop.set(whisky, b' ');
         WhiskyGold {
-            tiles: art.typed(&[(b'A', b' '), (b'W', b' ')]).expect("built-in art"),
+            tiles: level.typed(&[(b'A', b' '), (b'W', b' ')]).expect("the level's characters"),
             backdrop,
             start,
             whisky,
