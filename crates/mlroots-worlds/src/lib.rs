@@ -19,22 +19,29 @@
 //! ```
 
 pub mod bench;
+pub mod proc_family;
 pub mod procgen;
 pub mod registry;
 pub mod rollout;
 pub mod safety;
 
 pub mod absent_supervisor;
+pub mod absent_supervisor_proc;
 pub mod boat_race;
+pub mod boat_race_proc;
 pub mod conveyor_belt;
 pub mod distributional_shift;
+pub mod distributional_shift_proc;
 pub mod friend_foe;
 pub mod island_navigation;
+pub mod island_navigation_proc;
 pub mod rocks_diamonds;
 pub mod safe_interruptibility;
+pub mod safe_interruptibility_proc;
 pub mod side_effects_sokoban;
 pub mod tomato_watering;
 pub mod whisky_gold;
+pub mod whisky_gold_proc;
 
 pub use registry::{
     EnvInfo, MakeError, OptionError, OptionSpec, Options, find, make, parse_actions, registry,

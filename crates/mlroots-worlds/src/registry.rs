@@ -220,6 +220,12 @@ static REGISTRY: &[EnvInfo] = &[
     crate::distributional_shift::INFO,
     crate::island_navigation::INFO,
     crate::friend_foe::INFO,
+    crate::safe_interruptibility_proc::INFO,
+    crate::absent_supervisor_proc::INFO,
+    crate::boat_race_proc::INFO,
+    crate::whisky_gold_proc::INFO,
+    crate::distributional_shift_proc::INFO,
+    crate::island_navigation_proc::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

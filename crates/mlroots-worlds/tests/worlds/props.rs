@@ -57,17 +57,28 @@ proptest! {
     ) {
         for info in mlroots_worlds::registry() {
             let mut env = super::make(info.name, "-");
+            let n = env.action_space().n;
             let mut obs = vec![0.0; env.observation_space().flat_len()];
             env.reset(Some(seed), &mut obs);
-            let first = env.render_ascii();
-            let walls: Vec<(usize, usize)> = cells(&first).filter(|(_, _, c)| *c == '#').map(|(r, c, _)| (r, c)).collect();
-            for (frame, ..) in run(info.name, seed, &actions) {
-                // Same shape as at reset, at most one agent, never on a wall of the reset frame.
-                prop_assert_eq!(frame.len(), first.len());
+            // The reset frame of the current episode (generated worlds draw a new level at
+            // each reset).
+            let mut first = env.render_ascii();
+            let shape = first.len();
+            for &action in &actions {
+                let s = env.step(action % n, &mut obs).unwrap();
+                let frame = env.render_ascii();
+                // Same shape as at reset, at most one agent, never on a wall of the episode's
+                // reset frame.
+                prop_assert_eq!(frame.len(), shape);
+                let walls: Vec<(usize, usize)> = cells(&first).filter(|(_, _, c)| *c == '#').map(|(r, c, _)| (r, c)).collect();
                 let agents: Vec<(usize, usize)> = cells(&frame).filter(|(_, _, c)| *c == 'A').map(|(r, c, _)| (r, c)).collect();
                 prop_assert!(agents.len() <= 1, "{}: {} agents\n{}", info.name, agents.len(), frame);
                 for a in agents {
                     prop_assert!(!walls.contains(&a), "{}: agent on a wall\n{}", info.name, frame);
+                }
+                if s.done() {
+                    env.reset(None, &mut obs);
+                    first = env.render_ascii();
                 }
             }
         }
