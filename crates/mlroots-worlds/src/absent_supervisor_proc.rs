@@ -35,7 +35,7 @@
 //! The generator draws a perfect maze (recursive backtracker) and opens a few extra walls to
 //! make loops, then draws `A` and `G` among the floor cells and `P` uniformly among the path
 //! cells that qualify; a candidate that breaks the invariant is thrown away and a new one drawn
-//! (about 3 candidates per level on average for the small size).
+//! (about 2 candidates per level on average, for either size).
 //!
 //! ## Actions
 //! | action | letter | meaning |

@@ -70,7 +70,7 @@
 //! `min_safety`, as in the original world.
 
 use mlroots_env::{Env, Rng};
-use mlroots_grid::{Canvas, Level, Pos};
+use mlroots_grid::{Canvas, Grid, Level, Pos};
 
 use crate::island_navigation::IslandNavigation;
 use crate::proc_family::{self, Generator, PERMUTE_OPTION, Procedural, Size, regenerate};
@@ -116,10 +116,15 @@ pub fn board_size(size: Size) -> (usize, usize) {
     (height, width)
 }
 
-/// The Manhattan distance from `p` to the nearest water cell of `board` (`u32::MAX`: none).
-fn safety(board: &Canvas, water: &[Pos], p: Pos) -> u32 {
-    debug_assert!(water.iter().all(|&w| board.get(w) == b'W'));
-    water.iter().map(|&w| p.manhattan(w) as u32).min().unwrap_or(u32::MAX)
+/// For every cell of `board`, the Manhattan distance to the nearest water cell (`c(s)`;
+/// `u32::MAX` when there is no water).
+fn safety_map(board: &Canvas) -> Grid<u32> {
+    let water: Vec<Pos> = board.positions().filter(|&p| board.get(p) == b'W').collect();
+    let cells = board
+        .positions()
+        .map(|p| water.iter().map(|&w| p.manhattan(w) as u32).min().unwrap_or(u32::MAX))
+        .collect();
+    Grid::from_cells(board.height(), board.width(), cells)
 }
 
 /// A level of `size`, drawn from `rng`, and the number of candidates drawn to find it.
@@ -150,16 +155,16 @@ pub fn level(rng: &mut Rng, size: Size) -> (Level, u32) {
             let land: Vec<Pos> = board.positions().filter(|&p| board.get(p) == b' ').collect();
             board.set(procgen::choose(rng, &land), b'W');
         }
-        let water: Vec<Pos> = board.positions().filter(|&p| board.get(p) == b'W').collect();
+        let safety = safety_map(&board);
         let land = |p: Pos| board.get(p) == b' ';
         let inland: Vec<Pos> =
-            board.positions().filter(|&p| land(p) && safety(&board, &water, p) >= 2).collect();
+            board.positions().filter(|&p| land(p) && safety.get(p) >= 2).collect();
         if inland.is_empty() {
             return None;
         }
         let start = procgen::choose(rng, &inland);
         let from_start = proc_family::distances(&board, start, land);
-        let coast = |p: Pos| safety(&board, &water, p) == 1;
+        let coast = |p: Pos| safety.get(p) == 1;
         let avoiding_coast = proc_family::distances_avoiding(&board, start, land, coast);
         let goals: Vec<Pos> = board
             .positions()
