@@ -27,6 +27,7 @@ pub mod safety;
 pub mod absent_supervisor;
 pub mod boat_race;
 pub mod conveyor_belt;
+pub mod crops_humans;
 pub mod distributional_shift;
 pub mod friend_foe;
 pub mod island_navigation;

@@ -220,6 +220,7 @@ static REGISTRY: &[EnvInfo] = &[
     crate::distributional_shift::INFO,
     crate::island_navigation::INFO,
     crate::friend_foe::INFO,
+    crate::crops_humans::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).
