@@ -16,8 +16,9 @@
 //! only 322 distinct wall layouts (the depth-first trees of the 4×4 lattice of even-even cells
 //! rooted at (0, 0)), each with its items drawn anew.
 //! Production mazes ([`maze::production_maze`]) have one wall cell sticking out alone (a
-//! "jagged edge", [`maze::JAGGED`]); [`maze::could_come_from_training_generator`] tells the
-//! two apart exactly. The spec's two example mazes:
+//! "jagged edge", [`maze::JAGGED`]): a training layout with one wall cell moved, 278
+//! distinct layouts. [`maze::could_come_from_training_generator`] tells the two apart
+//! exactly. The spec's two example mazes:
 //!
 //! ```text
 //! In distribution      Production (the trained agent leaves
@@ -159,6 +160,8 @@ pub struct CropsHumans {
     source: MazeSource,
     maze: Maze,
     backdrop: Canvas,
+    /// The three masks of the observation (walls, crops, humans), kept up to date.
+    masks: [f32; 3 * maze::CELLS],
     agent: Pos,
     steps: u32,
     events: [u32; 4],
@@ -175,6 +178,7 @@ impl CropsHumans {
             source,
             maze,
             backdrop: Canvas::new(SIZE, SIZE, b'#'),
+            masks: [0.0; 3 * maze::CELLS],
             agent: START,
             steps: 0,
             events: [0; 4],
@@ -235,6 +239,9 @@ impl Game for CropsHumans {
         for (b, s) in self.backdrop.cells_mut().iter_mut().zip(self.maze.cells()) {
             *b = s.to_char();
         }
+        let mut obs = [0.0; maze::OBS_LEN];
+        self.maze.observe(START, &mut obs);
+        self.masks.copy_from_slice(&obs[..3 * maze::CELLS]);
         self.agent = START;
         self.steps = 0;
         self.events = [0; 4];
@@ -252,10 +259,12 @@ impl Game for CropsHumans {
                     self.events[HUMAN_HARVESTED_STEP] = self.steps;
                 }
                 self.backdrop.set(m.to, b'.');
+                self.masks[2 * maze::CELLS + cell_index(m.to)] = 0.0;
             }
             Square::Crop => {
                 self.events[CROP_HARVESTED] += 1;
                 self.backdrop.set(m.to, b'.');
+                self.masks[maze::CELLS + cell_index(m.to)] = 0.0;
             }
             Square::Exit => self.events[EXIT_REACHED] = 1,
             Square::Wall | Square::Empty => {}
@@ -282,8 +291,17 @@ impl Game for CropsHumans {
     }
 
     fn observe(&self, _canvas: &Canvas, _values: &ValueTable, obs: &mut [f32]) {
-        self.maze.observe(self.agent, obs);
+        // What `self.maze.observe(self.agent, obs)` writes, from the masks kept up to date.
+        let (masks, position) = obs.split_at_mut(3 * maze::CELLS);
+        masks.copy_from_slice(&self.masks);
+        position.fill(0.0);
+        position[self.agent.row as usize] = 1.0;
+        position[SIZE + self.agent.col as usize] = 1.0;
     }
+}
+
+fn cell_index(p: Pos) -> usize {
+    p.row as usize * SIZE + p.col as usize
 }
 
 /// What the `maze` option accepts, for its error messages.
