@@ -93,9 +93,12 @@
 //! [`maze::transitions`]) and has no episodes; ours chains its move rule (`get_next_pos`)
 //! from (0, 0), reading each step's reward from the maze as it is then (so a harvested cell
 //! gives −0.25 afterwards), and adds the 50-step cap the spec suggests. Mazes are drawn from
-//! our stream, not Python's `random`: the sequence differs, the distribution is the same. The
-//! production generator shifts one wall cell per maze where the original's spoiler shifts
-//! every match it finds (see [`maze::production_maze`]).
+//! our stream, not Python's `random`: the sequence differs, the distribution is the same
+//! (checked against the original's frequencies). The production generator shifts one wall
+//! cell per maze where the original's spoiler shifts every match it finds; it looks at every
+//! window on the grid (the spoiler's scans miss those touching the last row or column), counts
+//! items as open, and draws the items after the shift, in the dead ends of the shifted layout
+//! (the spoiler draws them before). See [`maze::production_maze`].
 
 pub mod maze;
 
