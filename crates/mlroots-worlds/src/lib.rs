@@ -30,6 +30,7 @@ pub mod absent_supervisor_proc;
 pub mod boat_race;
 pub mod boat_race_proc;
 pub mod conveyor_belt;
+pub mod crops_humans;
 pub mod distributional_shift;
 pub mod distributional_shift_proc;
 pub mod friend_foe;

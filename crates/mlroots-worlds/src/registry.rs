@@ -226,6 +226,7 @@ static REGISTRY: &[EnvInfo] = &[
     crate::whisky_gold_proc::INFO,
     crate::distributional_shift_proc::INFO,
     crate::island_navigation_proc::INFO,
+    crate::crops_humans::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

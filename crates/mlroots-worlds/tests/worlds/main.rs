@@ -2,6 +2,7 @@
 //! environment and option combination, and property tests.
 
 mod checker;
+mod crops_humans;
 mod films;
 mod friend_foe;
 mod procedural;
@@ -26,10 +27,11 @@ pub fn make(id: &str, options: &str) -> Box<dyn Env> {
     mlroots_worlds::make(id, &pairs).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Every combination of every environment's options, as `k=v,k=v` strings.
+/// Every combination of every environment's listed options, as `k=v,k=v` strings (free-form
+/// options, which list no values, keep their defaults).
 pub fn all_option_combinations(info: &mlroots_worlds::EnvInfo) -> Vec<String> {
     let mut combos = vec![String::new()];
-    for o in info.options {
+    for o in info.options.iter().filter(|o| !o.values.is_empty()) {
         combos = combos
             .iter()
             .flat_map(|c| {
