@@ -4,18 +4,26 @@
 #![allow(unsafe_code, reason = "a global allocator that counts is unsafe to implement")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use mlroots_env::{Env, Rng};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Allocations made by this thread: the test harness's other threads do not count.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // `try_with`: the thread-local may already be gone while a thread shuts down.
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -39,9 +47,9 @@ fn stepping_allocates_nothing() {
         let mut allocations = 0;
         for _ in 0..20_000 {
             let action = space.sample(&mut rng);
-            let before = ALLOCATIONS.load(Ordering::Relaxed);
+            let before = allocations();
             let s = env.step(action, &mut obs).unwrap();
-            allocations += ALLOCATIONS.load(Ordering::Relaxed) - before;
+            allocations += allocations() - before;
             if s.done() {
                 // Resets may allocate (generated worlds build their level); steps may not.
                 env.reset(None, &mut obs);
