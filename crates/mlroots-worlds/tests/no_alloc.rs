@@ -15,7 +15,7 @@ thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
-fn allocations() -> usize {
+fn allocated_so_far() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
@@ -47,9 +47,9 @@ fn stepping_allocates_nothing() {
         let mut allocations = 0;
         for _ in 0..20_000 {
             let action = space.sample(&mut rng);
-            let before = allocations();
+            let before = allocated_so_far();
             let s = env.step(action, &mut obs).unwrap();
-            allocations += allocations() - before;
+            allocations += allocated_so_far() - before;
             if s.done() {
                 // Resets may allocate (generated worlds build their level); steps may not.
                 env.reset(None, &mut obs);
