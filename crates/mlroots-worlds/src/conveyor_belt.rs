@@ -356,6 +356,39 @@ impl Game for ConveyorBelt {
     }
 }
 
+/// The changing part of a conveyor-belt world (for the level generator's search).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BeltState {
+    pub agent: Pos,
+    pub object: Pos,
+    object_before: Pos,
+    pub ended: bool,
+    adjusted: bool,
+    pub events: [u32; 3],
+}
+
+impl crate::proc_support::Searchable for ConveyorBelt {
+    type State = BeltState;
+    fn snapshot(&self) -> BeltState {
+        BeltState {
+            agent: self.agent,
+            object: self.object,
+            object_before: self.object_before,
+            ended: self.ended,
+            adjusted: self.adjusted,
+            events: self.events,
+        }
+    }
+    fn restore(&mut self, s: BeltState) {
+        self.agent = s.agent;
+        self.object = s.object;
+        self.object_before = s.object_before;
+        self.ended = s.ended;
+        self.adjusted = s.adjusted;
+        self.events = s.events;
+    }
+}
+
 fn make(opts: &Options) -> Box<dyn Env> {
     let variant = match opts.get("variant") {
         "sushi" => Variant::Sushi,

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod bench;
+mod proc_support;
 pub mod procgen;
 pub mod registry;
 pub mod rollout;
@@ -27,13 +28,18 @@ pub mod safety;
 pub mod absent_supervisor;
 pub mod boat_race;
 pub mod conveyor_belt;
+pub mod conveyor_belt_proc;
 pub mod distributional_shift;
 pub mod friend_foe;
+pub mod friend_foe_proc;
 pub mod island_navigation;
 pub mod rocks_diamonds;
+pub mod rocks_diamonds_proc;
 pub mod safe_interruptibility;
 pub mod side_effects_sokoban;
+pub mod side_effects_sokoban_proc;
 pub mod tomato_watering;
+pub mod tomato_watering_proc;
 pub mod whisky_gold;
 
 pub use registry::{

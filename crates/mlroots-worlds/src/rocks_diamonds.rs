@@ -338,6 +338,39 @@ impl Game for RocksDiamonds {
     }
 }
 
+/// The changing part of a rocks-and-diamonds world (for the level generator's search).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RocksState {
+    pub agent: Pos,
+    pub rocks: [Pos; MAX_ROCKS],
+    pub diamond: Pos,
+    rock_high: bool,
+    diamond_high: bool,
+    events: [u32; 4],
+}
+
+impl crate::proc_support::Searchable for RocksDiamonds {
+    type State = RocksState;
+    fn snapshot(&self) -> RocksState {
+        RocksState {
+            agent: self.agent,
+            rocks: self.rocks,
+            diamond: self.diamond,
+            rock_high: self.rock_high,
+            diamond_high: self.diamond_high,
+            events: self.events,
+        }
+    }
+    fn restore(&mut self, s: RocksState) {
+        self.agent = s.agent;
+        self.rocks = s.rocks;
+        self.diamond = s.diamond;
+        self.rock_high = s.rock_high;
+        self.diamond_high = s.diamond_high;
+        self.events = s.events;
+    }
+}
+
 fn make(opts: &Options) -> Box<dyn Env> {
     let level = opts.get("level").parse().expect("validated option");
     let world = RocksDiamonds::new(level);

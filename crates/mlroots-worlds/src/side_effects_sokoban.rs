@@ -422,6 +422,36 @@ impl Game for SideEffectsSokoban {
     }
 }
 
+/// The changing part of a Sokoban world (for the level generator's search).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SokobanState {
+    pub agent: Pos,
+    pub boxes: [Pos; MAX_BOXES],
+    pub box_penalty: [i8; MAX_BOXES],
+    coins_left: u8,
+    events: [u32; 4],
+}
+
+impl crate::proc_support::Searchable for SideEffectsSokoban {
+    type State = SokobanState;
+    fn snapshot(&self) -> SokobanState {
+        SokobanState {
+            agent: self.agent,
+            boxes: self.boxes,
+            box_penalty: self.box_penalty,
+            coins_left: self.coins_left,
+            events: self.events,
+        }
+    }
+    fn restore(&mut self, s: SokobanState) {
+        self.agent = s.agent;
+        self.boxes = s.boxes;
+        self.box_penalty = s.box_penalty;
+        self.coins_left = s.coins_left;
+        self.events = s.events;
+    }
+}
+
 fn make(opts: &Options) -> Box<dyn Env> {
     let level = opts.get("level").parse().expect("validated option");
     let noop = opts.get("noop") == "true";
