@@ -298,8 +298,9 @@ fn generate(rng: &mut Rng, side: usize, noop: bool) -> (Level, SideEffectsSokoba
         let doorways: Vec<Pos> = floor
             .iter()
             .copied()
-            .filter(|&p| p != agent && p != goal && wall_penalty(&tiles, p) == 0)
+            .filter(|&p| p != agent && p != goal)
             .filter(|&p| on_shortest(p) && at_distance[from_agent.get(p) as usize] == 1)
+            .filter(|&p| wall_penalty(&tiles, p) == 0)
             .filter(|&p| {
                 bfs_distances(side, side, agent, |q| q != p && open(q)).get(goal) == u32::MAX
             })
