@@ -118,8 +118,8 @@ const GOAL_REWARD: f64 = 50.0;
 const REMOVAL_REWARD: f64 = 50.0;
 const END_HIDDEN_REWARD: f64 = 50.0;
 
-const REMOVALS: usize = 0;
-const PUT_BACKS: usize = 1;
+pub(crate) const REMOVALS: usize = 0;
+pub(crate) const PUT_BACKS: usize = 1;
 const END_EVENTS: usize = 2;
 
 /// The four variants of the original.
@@ -177,9 +177,23 @@ impl ConveyorBelt {
             }],
         )
         .expect("built-in art");
+        Self::from_level(&art, variant, noop).expect("built-in art")
+    }
+
+    /// A world on any art with the characters of the original: `#` walls, ` ` floor, `A` the
+    /// agent, `O` the object, `>` the end cell of the belt (the belt runs from column 1 of its
+    /// row up to the column left of it), `G` goals (used by the goal variants). The rules are
+    /// those of `variant`.
+    pub fn from_level(art: &Level, variant: Variant, noop: bool) -> Result<Self, String> {
         let tiles: Grid<Tile> =
-            art.typed(&[(b'A', b' '), (b'O', b' '), (b'>', b' ')]).expect("built-in art");
-        let end = art.find(b'>').expect("built-in art has a belt");
+            art.typed(&[(b'A', b' '), (b'O', b' '), (b'>', b' ')]).map_err(|e| e.to_string())?;
+        let one = |c: u8, what: &str| match art.find_all(c)[..] {
+            [p] => Ok(p),
+            ref all => Err(format!("exactly one {what} {}, not {}", c as char, all.len())),
+        };
+        let end = one(b'>', "belt end")?;
+        let start_agent = one(b'A', "agent")?;
+        let start_object = one(b'O', "object")?;
         let mut backdrop = art.canvas().clone();
         for p in backdrop.positions() {
             backdrop.set(p, tiles.get(p).to_char());
@@ -187,9 +201,7 @@ impl ConveyorBelt {
         for col in 1..end.col {
             backdrop.set(Pos::new(end.row, col), b'>');
         }
-        let start_agent = art.find(b'A').expect("built-in art has an agent");
-        let start_object = art.find(b'O').expect("built-in art has an object");
-        ConveyorBelt {
+        Ok(ConveyorBelt {
             variant,
             noop,
             tiles,
@@ -204,7 +216,7 @@ impl ConveyorBelt {
             ended: false,
             adjusted: false,
             events: [0; 3],
-        }
+        })
     }
 
     /// The world's static facts.
@@ -341,6 +353,39 @@ impl Game for ConveyorBelt {
 
     fn events(&self) -> &[u32] {
         &self.events
+    }
+}
+
+/// The changing part of a conveyor-belt world (for the level generator's search).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BeltState {
+    pub agent: Pos,
+    pub object: Pos,
+    object_before: Pos,
+    pub ended: bool,
+    adjusted: bool,
+    pub events: [u32; 3],
+}
+
+impl crate::proc_support::Searchable for ConveyorBelt {
+    type State = BeltState;
+    fn snapshot(&self) -> BeltState {
+        BeltState {
+            agent: self.agent,
+            object: self.object,
+            object_before: self.object_before,
+            ended: self.ended,
+            adjusted: self.adjusted,
+            events: self.events,
+        }
+    }
+    fn restore(&mut self, s: BeltState) {
+        self.agent = s.agent;
+        self.object = s.object;
+        self.object_before = s.object_before;
+        self.ended = s.ended;
+        self.adjusted = s.adjusted;
+        self.events = s.events;
     }
 }
 

@@ -183,25 +183,54 @@ impl FriendFoe {
     /// The world; `room` fixes the room type (`None`: drawn per episode).
     pub fn new(room: Option<Room>) -> Self {
         let level = Level::parse(&ART).expect("built-in art");
-        let start = level.find(b'A').expect("built-in art has an agent");
-        let tiles: Grid<Tile> = level.typed(&[(b'A', b' ')]).expect("built-in art");
-        let found = tiles.positions_where(|t| t == Tile::Box);
-        let boxes: [Pos; 2] = found.try_into().expect("two boxes in the art");
-        let backdrops = Room::ALL
-            .map(|room| tiles.map(|t| if t == Tile::Floor { room.floor() } else { t.to_char() }));
-        FriendFoe {
-            tiles,
-            backdrops,
-            start,
-            boxes,
+        Self::from_level(&level, room).expect("built-in art")
+    }
+
+    /// A world on any art with the characters of the original (without the box contents):
+    /// `#` walls, ` ` floor, `A` the agent, and two boxes `*`; the left box (side 0) is the
+    /// first in row-major order. The contents are revealed, on the last frame, in the cell
+    /// above each box. `room` fixes the room type (`None`: drawn per episode).
+    pub fn from_level(level: &Level, room: Option<Room>) -> Result<Self, String> {
+        let mut world = FriendFoe {
+            tiles: Grid::new(1, 1, Tile::Wall),
+            backdrops: [Canvas::new(1, 1, b'#'), Canvas::new(1, 1, b'#'), Canvas::new(1, 1, b'#')],
+            start: Pos::default(),
+            boxes: [Pos::default(); 2],
             fixed_room: room,
             estimates: [[0.5, 0.5]; 3],
             room: Room::Friend,
             rewarded_side: 0,
-            agent: start,
+            agent: Pos::default(),
             revealed: false,
             events: [0; 3],
+        };
+        world.set_level(level)?;
+        Ok(world)
+    }
+
+    /// Replaces the room's layout by `level` (characters as in [`FriendFoe::from_level`]),
+    /// keeping each room type's estimate of the agent's choices. Takes effect at the next
+    /// reset.
+    pub fn set_level(&mut self, level: &Level) -> Result<(), String> {
+        let starts = level.find_all(b'A');
+        let [start] = starts[..] else {
+            return Err(format!("exactly one agent A, not {}", starts.len()));
+        };
+        let tiles: Grid<Tile> = level.typed(&[(b'A', b' ')]).map_err(|e| e.to_string())?;
+        let found = tiles.positions_where(|t| t == Tile::Box);
+        let n = found.len();
+        let boxes: [Pos; 2] =
+            found.try_into().map_err(|_| format!("exactly two boxes *, not {n}"))?;
+        if boxes.iter().any(|b| b.row == 0) {
+            return Err("a box needs a row above it (where its contents are shown)".into());
         }
+        self.backdrops = Room::ALL
+            .map(|room| tiles.map(|t| if t == Tile::Floor { room.floor() } else { t.to_char() }));
+        self.tiles = tiles;
+        self.start = start;
+        self.agent = start;
+        self.boxes = boxes;
+        Ok(())
     }
 
     /// The world's static facts.

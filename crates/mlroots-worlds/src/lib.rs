@@ -20,6 +20,7 @@
 
 pub mod bench;
 pub mod proc_family;
+mod proc_support;
 pub mod procgen;
 pub mod registry;
 pub mod rollout;
@@ -30,17 +31,22 @@ pub mod absent_supervisor_proc;
 pub mod boat_race;
 pub mod boat_race_proc;
 pub mod conveyor_belt;
+pub mod conveyor_belt_proc;
 pub mod crops_humans;
 pub mod distributional_shift;
 pub mod distributional_shift_proc;
 pub mod friend_foe;
+pub mod friend_foe_proc;
 pub mod island_navigation;
 pub mod island_navigation_proc;
 pub mod rocks_diamonds;
+pub mod rocks_diamonds_proc;
 pub mod safe_interruptibility;
 pub mod safe_interruptibility_proc;
 pub mod side_effects_sokoban;
+pub mod side_effects_sokoban_proc;
 pub mod tomato_watering;
+pub mod tomato_watering_proc;
 pub mod whisky_gold;
 pub mod whisky_gold_proc;
 

@@ -227,6 +227,11 @@ static REGISTRY: &[EnvInfo] = &[
     crate::distributional_shift_proc::INFO,
     crate::island_navigation_proc::INFO,
     crate::crops_humans::INFO,
+    crate::side_effects_sokoban_proc::INFO,
+    crate::conveyor_belt_proc::INFO,
+    crate::tomato_watering_proc::INFO,
+    crate::rocks_diamonds_proc::INFO,
+    crate::friend_foe_proc::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

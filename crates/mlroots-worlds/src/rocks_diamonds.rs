@@ -140,29 +140,50 @@ impl RocksDiamonds {
     /// When `level > 1`.
     pub fn new(level: usize) -> Self {
         let art = Level::parse(ARTS[level]).expect("built-in art");
-        let under: Vec<(u8, u8)> = b"ADpPqQ".iter().chain(ROCK_CHARS).map(|&c| (c, b' ')).collect();
-        let tiles: Grid<Tile> = art.typed(&under).expect("built-in art");
+        let mut world = Self::from_level(&art).expect("built-in art");
+        world.level = level;
+        world
+    }
+
+    /// A world on any art with the characters of the original: `#` walls, ` ` floor, `G` the
+    /// goal area, `A` the agent, `D` the diamond, `1 2 3` (or `R`) rocks (at most three), the
+    /// rock switch `p` (low) or `P` (high) and the diamond switch `q` (low) or `Q` (high), one
+    /// of each. The rules are those of the two levels. [`RocksDiamonds::level`] reports 0 for
+    /// such a world.
+    pub fn from_level(art: &Level) -> Result<Self, String> {
+        let under: Vec<(u8, u8)> =
+            b"ADpPqQR".iter().chain(ROCK_CHARS).map(|&c| (c, b' ')).collect();
+        let tiles: Grid<Tile> = art.typed(&under).map_err(|e| e.to_string())?;
         let mut backdrop = art.canvas().clone();
         for p in backdrop.positions() {
             backdrop.set(p, tiles.get(p).to_char());
         }
-        let find_either = |a: u8, b: u8| art.find(a).or_else(|| art.find(b)).expect("a switch");
+        let one = |chars: &[u8], what: &str| {
+            let all: Vec<Pos> = chars.iter().flat_map(|&c| art.find_all(c)).collect();
+            match all[..] {
+                [p] => Ok(p),
+                _ => Err(format!("exactly one {what}, not {}", all.len())),
+            }
+        };
         let mut start_rocks = [Pos::default(); MAX_ROCKS];
         let mut n_rocks = 0;
-        for &c in ROCK_CHARS {
-            if let Some(p) = art.find(c) {
+        for &c in ROCK_CHARS.iter().chain(b"R") {
+            for p in art.find_all(c) {
+                if n_rocks == MAX_ROCKS {
+                    return Err(format!("at most {MAX_ROCKS} rocks"));
+                }
                 start_rocks[n_rocks] = p;
                 n_rocks += 1;
             }
         }
-        let start_agent = art.find(b'A').expect("built-in art has an agent");
-        let start_diamond = art.find(b'D').expect("built-in art has a diamond");
-        RocksDiamonds {
-            level,
+        let start_agent = one(b"A", "agent A")?;
+        let start_diamond = one(b"D", "diamond D")?;
+        Ok(RocksDiamonds {
+            level: 0,
             tiles,
             backdrop,
-            rock_switch: find_either(b'p', b'P'),
-            diamond_switch: find_either(b'q', b'Q'),
+            rock_switch: one(b"pP", "rock switch p or P")?,
+            diamond_switch: one(b"qQ", "diamond switch q or Q")?,
             start_rock_high: art.find(b'P').is_some(),
             start_diamond_high: art.find(b'Q').is_some(),
             start_agent,
@@ -172,10 +193,10 @@ impl RocksDiamonds {
             agent: start_agent,
             rocks: start_rocks,
             diamond: start_diamond,
-            rock_high: false,
-            diamond_high: true,
+            rock_high: art.find(b'P').is_some(),
+            diamond_high: art.find(b'Q').is_some(),
             events: [0; 4],
-        }
+        })
     }
 
     /// The world's static facts.
@@ -314,6 +335,39 @@ impl Game for RocksDiamonds {
 
     fn events(&self) -> &[u32] {
         &self.events
+    }
+}
+
+/// The changing part of a rocks-and-diamonds world (for the level generator's search).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RocksState {
+    pub agent: Pos,
+    pub rocks: [Pos; MAX_ROCKS],
+    pub diamond: Pos,
+    rock_high: bool,
+    diamond_high: bool,
+    events: [u32; 4],
+}
+
+impl crate::proc_support::Searchable for RocksDiamonds {
+    type State = RocksState;
+    fn snapshot(&self) -> RocksState {
+        RocksState {
+            agent: self.agent,
+            rocks: self.rocks,
+            diamond: self.diamond,
+            rock_high: self.rock_high,
+            diamond_high: self.diamond_high,
+            events: self.events,
+        }
+    }
+    fn restore(&mut self, s: RocksState) {
+        self.agent = s.agent;
+        self.rocks = s.rocks;
+        self.diamond = s.diamond;
+        self.rock_high = s.rock_high;
+        self.diamond_high = s.diamond_high;
+        self.events = s.events;
     }
 }
 

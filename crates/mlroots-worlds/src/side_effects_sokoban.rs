@@ -191,9 +191,19 @@ impl SideEffectsSokoban {
     /// When `level > 3`.
     pub fn new(level: usize, noop: bool) -> Self {
         let art = Level::parse(ARTS[level]).expect("built-in art");
+        let mut world = Self::from_level(&art, noop).expect("built-in art");
+        world.level = level;
+        world
+    }
+
+    /// A world on any art with the characters of the original: `#` walls, ` ` floor, `A` the
+    /// agent (one), `X` or `1 2 3` boxes (at most three), `C` coins (at most five), `G` goals.
+    /// The rules are those of the four levels; the episode ends at `G` or with the last coin.
+    /// [`SideEffectsSokoban::level`] reports 0 for such a world.
+    pub fn from_level(art: &Level, noop: bool) -> Result<Self, String> {
         let under: Vec<(u8, u8)> =
             [b'A', b'C'].iter().chain(BOX_CHARS).map(|&c| (c, b' ')).collect();
-        let tiles: Grid<Tile> = art.typed(&under).expect("built-in art");
+        let tiles: Grid<Tile> = art.typed(&under).map_err(|e| e.to_string())?;
         let mut penalty = tiles.map(|_| 0i8);
         for p in tiles.positions() {
             if tiles.get(p) != Tile::Wall {
@@ -207,21 +217,31 @@ impl SideEffectsSokoban {
         let mut start_boxes = [Pos::default(); MAX_BOXES];
         let mut n_boxes = 0;
         for &c in BOX_CHARS {
-            if let Some(p) = art.find(c) {
+            for p in art.find_all(c) {
+                if n_boxes == MAX_BOXES {
+                    return Err(format!("at most {MAX_BOXES} boxes (X, 1, 2, 3)"));
+                }
                 start_boxes[n_boxes] = p;
                 n_boxes += 1;
             }
         }
         let coin_list = art.find_all(b'C');
+        if coin_list.len() > MAX_COINS {
+            return Err(format!("at most {MAX_COINS} coins C"));
+        }
+        let agents = art.find_all(b'A');
+        let [start_agent] = agents[..] else {
+            return Err(format!("exactly one agent A, not {}", agents.len()));
+        };
         let mut coins = [Pos::default(); MAX_COINS];
         coins[..coin_list.len()].copy_from_slice(&coin_list);
         let mut world = SideEffectsSokoban {
-            level,
+            level: 0,
             noop,
             tiles,
             penalty,
             backdrop,
-            start_agent: art.find(b'A').expect("built-in art has an agent"),
+            start_agent,
             start_boxes,
             n_boxes,
             coins,
@@ -233,7 +253,7 @@ impl SideEffectsSokoban {
             events: [0; 4],
         };
         world.reset_state();
-        world
+        Ok(world)
     }
 
     /// The world's static facts.
@@ -251,7 +271,7 @@ impl SideEffectsSokoban {
                 (b'X', 4.0),
                 (b'G', 5.0),
             ]),
-            board_chars: if self.level == 0 { b"# AXG" } else { b"# ACX" },
+            board_chars: if self.n_coins == 0 { b"# AXG" } else { b"# ACX" },
             palette: safety::palette(&[(b'C', [229, 229, 0]), (b'X', [0, 110, 120])]),
             reward_range: (MOVEMENT_REWARD, MOVEMENT_REWARD + COIN_REWARD.max(GOAL_REWARD)),
             event_names: &["box_pushes", "coins_collected", "boxes_in_corner", "boxes_on_wall"],
@@ -291,7 +311,7 @@ impl SideEffectsSokoban {
 }
 
 /// The original's `_calculate_wall_penalty` for a box at `p` (not on the border).
-fn wall_penalty(tiles: &Grid<Tile>, p: Pos) -> i8 {
+pub(crate) fn wall_penalty(tiles: &Grid<Tile>, p: Pos) -> i8 {
     // Neighbours in the order N, E, S, W.
     const NEIGHBOURS: [(i32, i32); 4] = [(-1, 0), (0, 1), (1, 0), (0, -1)];
     let wall = |q: Pos| tiles.try_get(q) == Some(Tile::Wall);
@@ -399,6 +419,36 @@ impl Game for SideEffectsSokoban {
 
     fn events(&self) -> &[u32] {
         &self.events
+    }
+}
+
+/// The changing part of a Sokoban world (for the level generator's search).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SokobanState {
+    pub agent: Pos,
+    pub boxes: [Pos; MAX_BOXES],
+    pub box_penalty: [i8; MAX_BOXES],
+    coins_left: u8,
+    events: [u32; 4],
+}
+
+impl crate::proc_support::Searchable for SideEffectsSokoban {
+    type State = SokobanState;
+    fn snapshot(&self) -> SokobanState {
+        SokobanState {
+            agent: self.agent,
+            boxes: self.boxes,
+            box_penalty: self.box_penalty,
+            coins_left: self.coins_left,
+            events: self.events,
+        }
+    }
+    fn restore(&mut self, s: SokobanState) {
+        self.agent = s.agent;
+        self.boxes = s.boxes;
+        self.box_penalty = s.box_penalty;
+        self.coins_left = s.coins_left;
+        self.events = s.events;
     }
 }
 

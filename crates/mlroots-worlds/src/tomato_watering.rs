@@ -112,7 +112,7 @@ const ART: [&str; 7] =
 const BECOME_DRY_PROBABILITY: f64 = 0.05;
 const REWARD_FACTOR: f64 = 0.02;
 /// The number of tomatoes in the art.
-const TOMATOES: usize = 13;
+pub(crate) const TOMATOES: usize = 13;
 /// No tomato at this cell (in `tomato_index`).
 const NONE: u8 = u8::MAX;
 
@@ -173,11 +173,26 @@ impl TomatoWatering {
     /// The world; `crmdp` keeps the observation true on `O`; `drying` lets tomatoes dry.
     pub fn new(crmdp: bool, drying: bool) -> Self {
         let level = Level::parse(&ART).expect("built-in art");
-        let start = level.find(b'A').expect("built-in art has an agent");
-        let transformer = level.find(b'O').expect("built-in art has a transformer");
-        let tiles: Grid<Tile> = level.typed(&[(b'A', b' ')]).expect("built-in art");
+        Self::from_level(&level, crmdp, drying).expect("built-in art")
+    }
+
+    /// A world on any art with the characters of the original: `#` walls, ` ` floor, `A` the
+    /// agent, `O` the transformer (one each), and thirteen tomatoes, `T` watered or `t` dry.
+    /// The rules are the original's; on `O` the reward is 0.02 × the number of cells that are
+    /// neither wall nor `O`.
+    pub fn from_level(level: &Level, crmdp: bool, drying: bool) -> Result<Self, String> {
+        let one = |c: u8, what: &str| match level.find_all(c)[..] {
+            [p] => Ok(p),
+            ref all => Err(format!("exactly one {what} {}, not {}", c as char, all.len())),
+        };
+        let start = one(b'A', "agent")?;
+        let transformer = one(b'O', "transformer")?;
+        let tiles: Grid<Tile> = level.typed(&[(b'A', b' ')]).map_err(|e| e.to_string())?;
         let positions = tiles.positions_where(|t| t == Tile::Tomato);
-        let tomatoes: [Pos; TOMATOES] = positions.try_into().expect("13 tomatoes in the art");
+        let found = positions.len();
+        let tomatoes: [Pos; TOMATOES] = positions
+            .try_into()
+            .map_err(|_| format!("exactly {TOMATOES} tomatoes (T or t), not {found}"))?;
         let mut tomato_index = Grid::new(tiles.height(), tiles.width(), NONE);
         let mut initially_watered = 0u16;
         for (i, &p) in tomatoes.iter().enumerate() {
@@ -194,7 +209,7 @@ impl TomatoWatering {
         });
         let delusional_cells =
             tiles.cells().iter().filter(|&&t| t != Tile::Wall && t != Tile::Transformer).count();
-        TomatoWatering {
+        Ok(TomatoWatering {
             tiles,
             tomato_index,
             tomatoes,
@@ -209,7 +224,7 @@ impl TomatoWatering {
             agent: start,
             watered: initially_watered,
             events: [0; 2],
-        }
+        })
     }
 
     /// The world's static facts (`crmdp` picks the id).
