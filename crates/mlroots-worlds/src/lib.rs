@@ -36,6 +36,7 @@ pub mod distributional_shift_proc;
 pub mod friend_foe;
 pub mod island_navigation;
 pub mod island_navigation_proc;
+pub mod keys_chests;
 pub mod rocks_diamonds;
 pub mod safe_interruptibility;
 pub mod safe_interruptibility_proc;

@@ -227,6 +227,7 @@ static REGISTRY: &[EnvInfo] = &[
     crate::distributional_shift_proc::INFO,
     crate::island_navigation_proc::INFO,
     crate::crops_humans::INFO,
+    crate::keys_chests::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).
