@@ -163,6 +163,11 @@
 //! * The noanabeshima grid version (§3.2: Prim-like mazes with holes, fractions of tiles as
 //!   keys and chests, 130 steps, 36×36×4 upscaled observations) is not reproduced; only its
 //!   rules (pick up, open with a key, walk over without one) are shared.
+//!
+//! The rules were checked against jaxgmg's own step function: 220 random action strings on
+//! four fixed levels (`level=`), recorded from the original with its time limit set to 96
+//! and no time penalty, agree on return, performance and the end step
+//! (`tests/worlds/reference/original-keys-chests.tsv`).
 
 use mlroots_env::{Action, BoxSpace, Env, Extra, Extras, Rng, Space};
 use mlroots_grid::{Canvas, Dir, Level, Pos, ValueTable};
@@ -361,7 +366,8 @@ pub struct KeysChests {
     config: Config,
     /// The walls, floor, keys, chests and opened chests (no agent).
     board: Canvas,
-    /// The board with a border of `PAD` walls, row-major (the observations read it).
+    /// The board's observation classes (see [`class`]) with a border of `PAD` walls,
+    /// row-major: what the observations read.
     padded: Vec<u8>,
     agent: Pos,
     held: u32,
@@ -381,7 +387,7 @@ impl KeysChests {
         KeysChests {
             config,
             board: Canvas::new(h, w, WALL),
-            padded: vec![WALL; (h + 2 * PAD) * (w + 2 * PAD)],
+            padded: vec![class(WALL); (h + 2 * PAD) * (w + 2 * PAD)],
             agent: Pos::new(1, 1),
             held: 0,
             chests_total: 0,
@@ -522,10 +528,12 @@ impl KeysChests {
         let (h, w) = (self.board.height(), self.board.width());
         let pw = w + 2 * PAD;
         self.padded.clear();
-        self.padded.resize((h + 2 * PAD) * pw, WALL);
+        self.padded.resize((h + 2 * PAD) * pw, class(WALL));
         for (r, row) in self.board.cells().chunks_exact(w).enumerate() {
             let at = (r + PAD) * pw + PAD;
-            self.padded[at..at + w].copy_from_slice(row);
+            for (to, &c) in self.padded[at..at + w].iter_mut().zip(row) {
+                *to = class(c);
+            }
         }
     }
 
@@ -534,7 +542,7 @@ impl KeysChests {
     fn set_cell(&mut self, p: Pos, c: u8) {
         self.board.set(p, c);
         let pw = self.board.width() + 2 * PAD;
-        self.padded[(p.row as usize + PAD) * pw + p.col as usize + PAD] = c;
+        self.padded[(p.row as usize + PAD) * pw + p.col as usize + PAD] = class(c);
     }
 }
 
@@ -550,28 +558,25 @@ struct Scratch {
 }
 
 /// Breadth-first distances (row-major, `u32::MAX` where unreachable) from `start` over the
-/// non-wall cells of `board`, into `dist`.
+/// non-wall cells of `board`, into `dist`. Every board has a wall border (generated mazes by
+/// construction, `level=` by its check), so an open cell's neighbours are inside the board.
 fn bfs(board: &Canvas, start: Pos, dist: &mut Vec<u32>, queue: &mut Vec<u32>) {
-    let (h, w) = (board.height() as i32, board.width() as i32);
+    let cells = board.cells();
+    let w = board.width();
     dist.clear();
-    dist.resize(board.cells().len(), u32::MAX);
+    dist.resize(cells.len(), u32::MAX);
     queue.clear();
-    let at = |p: Pos| (p.row * w + p.col) as usize;
-    dist[at(start)] = 0;
-    queue.push(at(start) as u32);
+    let s = board.index(start);
+    dist[s] = 0;
+    queue.push(s as u32);
     let mut head = 0;
     while head < queue.len() {
-        let i = queue[head] as i32;
+        let i = queue[head] as usize;
         head += 1;
-        let p = Pos::new(i / w, i % w);
-        for d in Dir::ALL {
-            let q = p.step(d);
-            if q.row >= 0 && q.col >= 0 && q.row < h && q.col < w {
-                let j = at(q);
-                if dist[j] == u32::MAX && board.cells()[j] != WALL {
-                    dist[j] = dist[i as usize] + 1;
-                    queue.push(j as u32);
-                }
+        for j in [i - w, i + w, i - 1, i + 1] {
+            if dist[j] == u32::MAX && cells[j] != WALL {
+                dist[j] = dist[i] + 1;
+                queue.push(j as u32);
             }
         }
     }
@@ -753,7 +758,7 @@ impl Game for KeysChests {
         for (r, out_row) in obs.chunks_exact_mut(cols * CHANNELS).take(rows).enumerate() {
             let at = (top + r) * pw + left;
             for (out, &c) in out_row.chunks_exact_mut(CHANNELS).zip(&self.padded[at..at + cols]) {
-                out.copy_from_slice(&channels(c));
+                out.copy_from_slice(&CODES[usize::from(c & 3)]);
             }
         }
         let (ar, ac) = (self.agent.row as usize + PAD - top, self.agent.col as usize + PAD - left);
@@ -764,18 +769,26 @@ impl Game for KeysChests {
     }
 }
 
-/// The wall, key and chest channels of a board cell (agent and inventory are set after).
+/// The observation class of a board cell: 0 floor (or opened chest), 1 wall, 2 key,
+/// 3 chest. The padded board holds classes.
 #[inline]
-fn channels(c: u8) -> [f32; CHANNELS] {
-    let mut v = [0.0; CHANNELS];
+fn class(c: u8) -> u8 {
     match c {
-        WALL => v[CH_WALL] = 1.0,
-        KEY => v[CH_KEY] = 1.0,
-        CHEST => v[CH_CHEST] = 1.0,
-        _ => {}
+        WALL => 1,
+        KEY => 2,
+        CHEST => 3,
+        _ => 0,
     }
-    v
 }
+
+/// The wall, key and chest channels of each class (agent and inventory are set after).
+const CODES: [[f32; CHANNELS]; 4] = {
+    let mut codes = [[0.0; CHANNELS]; 4];
+    codes[1][CH_WALL] = 1.0;
+    codes[2][CH_KEY] = 1.0;
+    codes[3][CH_CHEST] = 1.0;
+    codes
+};
 
 fn bad(key: &'static str, reason: impl Into<String>) -> OptionError {
     OptionError { key, reason: reason.into() }
