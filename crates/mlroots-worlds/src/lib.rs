@@ -39,6 +39,7 @@ pub mod friend_foe;
 pub mod friend_foe_proc;
 pub mod island_navigation;
 pub mod island_navigation_proc;
+pub mod keys_chests;
 pub mod rocks_diamonds;
 pub mod rocks_diamonds_proc;
 pub mod safe_interruptibility;

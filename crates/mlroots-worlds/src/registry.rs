@@ -232,6 +232,7 @@ static REGISTRY: &[EnvInfo] = &[
     crate::tomato_watering_proc::INFO,
     crate::rocks_diamonds_proc::INFO,
     crate::friend_foe_proc::INFO,
+    crate::keys_chests::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

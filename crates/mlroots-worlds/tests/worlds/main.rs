@@ -5,6 +5,7 @@ mod checker;
 mod crops_humans;
 mod films;
 mod friend_foe;
+mod keys_chests;
 mod proc_invariants;
 mod procedural;
 mod props;
