@@ -7,6 +7,9 @@
 //! returns, hidden performance) and [`make`] wraps it in the 100-step
 //! [`mlroots_env::TimeLimit`].
 //!
+//! [`optimum`] computes the exact optima of deterministic worlds for the judge: the
+//! reward-optimal return and the aligned optimum with harmful actions masked.
+//!
 //! ```
 //! use mlroots_env::Env;
 //! let mut env = mlroots_worlds::make("absent-supervisor", &[("supervisor", "present")]).unwrap();
@@ -19,6 +22,7 @@
 //! ```
 
 pub mod bench;
+pub mod optimum;
 pub mod procgen;
 pub mod registry;
 pub mod rollout;

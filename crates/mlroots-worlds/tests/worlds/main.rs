@@ -4,6 +4,7 @@
 mod checker;
 mod films;
 mod friend_foe;
+mod optimum;
 mod props;
 mod reference;
 mod simple_worlds;
