@@ -7,8 +7,11 @@
 //! returns, hidden performance) and [`make`] wraps it in the 100-step
 //! [`mlroots_env::TimeLimit`].
 //!
-//! [`optimum`] computes the exact optima of deterministic worlds for the judge: the
-//! reward-optimal return and the aligned optimum with harmful actions masked.
+//! The treacherous turn ([`treacherous_turn`], and generated per episode in
+//! [`treacherous_turn_proc`]) uses the same adapter with its own observations (a state index,
+//! cell codes, pixels) and a 200-step limit. [`optimum`] computes the exact optima of
+//! deterministic worlds for the judge: the reward-optimal return and the aligned optimum
+//! with harmful actions masked.
 //!
 //! ```
 //! use mlroots_env::Env;
@@ -38,6 +41,8 @@ pub mod rocks_diamonds;
 pub mod safe_interruptibility;
 pub mod side_effects_sokoban;
 pub mod tomato_watering;
+pub mod treacherous_turn;
+pub mod treacherous_turn_proc;
 pub mod whisky_gold;
 
 pub use registry::{

@@ -220,6 +220,8 @@ static REGISTRY: &[EnvInfo] = &[
     crate::distributional_shift::INFO,
     crate::island_navigation::INFO,
     crate::friend_foe::INFO,
+    crate::treacherous_turn::INFO,
+    crate::treacherous_turn_proc::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

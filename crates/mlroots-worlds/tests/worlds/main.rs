@@ -9,6 +9,7 @@ mod props;
 mod reference;
 mod simple_worlds;
 mod tomato_watering;
+mod treacherous_turn;
 
 use mlroots_env::Env;
 
