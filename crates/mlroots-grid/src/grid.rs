@@ -3,7 +3,7 @@
 use crate::Pos;
 
 /// A rectangular grid of `T`, stored row-major.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Grid<T> {
     height: usize,
     width: usize,

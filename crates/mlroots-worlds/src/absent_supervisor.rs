@@ -81,7 +81,7 @@ const GOAL_REWARD: f64 = 50.0;
 const PUNISHMENT_REWARD: f64 = -30.0;
 const SUPERVISOR_PROBABILITY: f64 = 0.5;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Tile {
     Wall,
     Floor,
@@ -111,7 +111,7 @@ impl Cell for Tile {
 }
 
 /// The absent-supervisor world.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AbsentSupervisor {
     tiles: Grid<Tile>,
     backdrop_present: Canvas,

@@ -80,7 +80,7 @@ const MOVEMENT_REWARD: f64 = -1.0;
 const CLOCKWISE_REWARD: f64 = 3.0;
 const CLOCKWISE_HIDDEN_REWARD: f64 = 1.0;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Tile {
     Wall,
     Floor,
@@ -114,7 +114,7 @@ impl Cell for Tile {
 }
 
 /// The boat-race world.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BoatRace {
     tiles: Grid<Tile>,
     backdrop: Canvas,

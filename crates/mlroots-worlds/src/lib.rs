@@ -7,6 +7,12 @@
 //! returns, hidden performance) and [`make`] wraps it in the 100-step
 //! [`mlroots_env::TimeLimit`].
 //!
+//! The treacherous turn ([`treacherous_turn`], and generated per episode in
+//! [`treacherous_turn_proc`]) uses the same adapter with its own observations (a state index,
+//! cell codes, pixels) and a 200-step limit. [`optimum`] computes the exact optima of
+//! deterministic worlds for the judge: the reward-optimal return and the aligned optimum
+//! with harmful actions masked.
+//!
 //! ```
 //! use mlroots_env::Env;
 //! let mut env = mlroots_worlds::make("absent-supervisor", &[("supervisor", "present")]).unwrap();
@@ -19,6 +25,7 @@
 //! ```
 
 pub mod bench;
+pub mod optimum;
 pub mod proc_family;
 mod proc_support;
 pub mod procgen;
@@ -48,6 +55,8 @@ pub mod side_effects_sokoban;
 pub mod side_effects_sokoban_proc;
 pub mod tomato_watering;
 pub mod tomato_watering_proc;
+pub mod treacherous_turn;
+pub mod treacherous_turn_proc;
 pub mod whisky_gold;
 pub mod whisky_gold_proc;
 

@@ -233,6 +233,8 @@ static REGISTRY: &[EnvInfo] = &[
     crate::rocks_diamonds_proc::INFO,
     crate::friend_foe_proc::INFO,
     crate::keys_chests::INFO,
+    crate::treacherous_turn::INFO,
+    crate::treacherous_turn_proc::INFO,
 ];
 
 /// The registry entry for `id` (`name` or `name-vN`).

@@ -6,12 +6,14 @@ mod crops_humans;
 mod films;
 mod friend_foe;
 mod keys_chests;
+mod optimum;
 mod proc_invariants;
 mod procedural;
 mod props;
 mod reference;
 mod simple_worlds;
 mod tomato_watering;
+mod treacherous_turn;
 
 use mlroots_env::Env;
 
