@@ -32,10 +32,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         args.envs.clone()
     };
     println!(
-        "| environment | steps/s (best of {}) | × baseline ({} steps/s) |",
+        "| environment | steps/s (best of {}) | × baseline ({} steps/s) | levels/s |",
         args.repeats, args.baseline
     );
-    println!("|---|---:|---:|");
+    println!("|---|---:|---:|---:|");
     for name in &names {
         let mut env = mlroots_worlds::make(name, &[]).map_err(crate::usage)?;
         // Warm up caches and branch predictors.
@@ -48,7 +48,31 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             best = best.min(start.elapsed());
         }
         let rate = args.steps as f64 / best.as_secs_f64();
-        println!("| {name} | {:.2}M | {:.0}× |", rate / 1e6, rate / args.baseline);
+        let info = mlroots_worlds::find(name).map_err(crate::usage)?;
+        let levels = if info.generates_levels {
+            format!("{:.0}k", levels_per_second(env.as_mut(), args.repeats) / 1e3)
+        } else {
+            "fixed".to_string()
+        };
+        println!("| {name} | {:.2}M | {:.0}× | {levels} |", rate / 1e6, rate / args.baseline);
     }
     Ok(())
+}
+
+/// Resets per second of a world that generates a level at each reset (best of `repeats`
+/// runs of 20,000 resets).
+fn levels_per_second(env: &mut dyn mlroots_env::Env, repeats: u32) -> f64 {
+    const RESETS: u32 = 20_000;
+    let mut obs = vec![0.0; env.observation_space().flat_len()];
+    env.reset(Some(0), &mut obs);
+    let mut best = Duration::MAX;
+    for _ in 0..repeats.max(1) {
+        #[allow(clippy::disallowed_methods, reason = "the benchmark measures wall-clock time")]
+        let start = std::time::Instant::now();
+        for _ in 0..RESETS {
+            black_box(env.reset(None, &mut obs));
+        }
+        best = best.min(start.elapsed());
+    }
+    f64::from(RESETS) / best.as_secs_f64()
 }
