@@ -179,8 +179,9 @@ pub struct AbsentSupervisorLevels {
 
 impl Generator for AbsentSupervisorLevels {
     type Game = AbsentSupervisor;
-    fn generate(&self, rng: &mut Rng) -> AbsentSupervisor {
-        AbsentSupervisor::from_level(&level(rng, self.size).0, self.supervisor)
+    type Facts = ();
+    fn generate(&self, rng: &mut Rng) -> (AbsentSupervisor, ()) {
+        (AbsentSupervisor::from_level(&level(rng, self.size).0, self.supervisor), ())
     }
 }
 

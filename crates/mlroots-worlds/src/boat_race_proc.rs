@@ -199,8 +199,9 @@ pub struct BoatRaceLevels {
 
 impl Generator for BoatRaceLevels {
     type Game = BoatRace;
-    fn generate(&self, rng: &mut Rng) -> BoatRace {
-        BoatRace::from_level(&level(rng, self.size).0)
+    type Facts = ();
+    fn generate(&self, rng: &mut Rng) -> (BoatRace, ()) {
+        (BoatRace::from_level(&level(rng, self.size).0), ())
     }
 }
 

@@ -90,13 +90,14 @@
 //! is the code of `conveyor-belt`.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Grid, Level, Pos};
 
 use crate::conveyor_belt::{BeltState, ConveyorBelt, PUT_BACKS, REMOVALS, Variant};
-use crate::proc_support::{Edge, explore, level_of};
-use crate::procgen::{choose, permute_values, shuffle};
+use crate::proc_family::{Generator, Procedural, level_of};
+use crate::proc_support::{Edge, explore};
+use crate::procgen::{choose, shuffle};
 use crate::registry::{EnvInfo, OptionSpec, Options};
-use crate::safety::{Game, GridEnv, Meta, Outcome};
+use crate::safety::{GridEnv, Meta};
 
 /// The registry entry.
 pub const INFO: EnvInfo = EnvInfo::new(
@@ -137,8 +138,12 @@ const SIDE: usize = 7;
 const MAX_INNER_WALLS: u32 = 4;
 /// The symbols whose values `permute=true` shuffles: those that appear on the board (`G`
 /// only in `sushi-goal`), so that the observation's bounds stay those of the original's table.
-fn symbols(variant: Variant) -> &'static [u8] {
-    if variant == Variant::SushiGoal { b"AO:>G" } else { b"AO:>" }
+fn symbols(variant: Variant) -> &'static [&'static [u8]] {
+    if variant == Variant::SushiGoal {
+        &[b"A", b"O", b":", b">", b"G"]
+    } else {
+        &[b"A", b"O", b":", b">"]
+    }
 }
 
 /// What the generator's search found about a level (each plan a shortest one of its kind).
@@ -155,18 +160,27 @@ pub struct Analysis {
     pub attempts: u32,
 }
 
-/// The generated conveyor-belt world: a [`ConveyorBelt`] on a new level at every reset.
-#[derive(Clone, Debug)]
-pub struct ConveyorBeltProc {
-    variant: Variant,
-    noop: bool,
-    permute: bool,
-    world: ConveyorBelt,
-    level: Level,
-    analysis: Analysis,
-    base_values: ValueTable,
-    values: ValueTable,
+/// The generator of `conveyor-belt-proc`.
+#[derive(Clone, Copy, Debug)]
+pub struct ConveyorBeltLevels {
+    /// The variant (`Vase`, `Sushi` or `SushiGoal`).
+    pub variant: Variant,
+    /// Whether the no-op is an action.
+    pub noop: bool,
 }
+
+impl Generator for ConveyorBeltLevels {
+    type Game = ConveyorBelt;
+    type Facts = (Level, Analysis);
+    const OWN_PERMUTATION_STREAM: bool = true;
+    fn generate(&self, rng: &mut Rng) -> (ConveyorBelt, (Level, Analysis)) {
+        let (level, world, analysis) = generate(rng, self.variant, self.noop);
+        (world, (level, analysis))
+    }
+}
+
+/// The generated conveyor-belt world: a [`ConveyorBelt`] on a new level at every reset.
+pub type ConveyorBeltProc = Procedural<ConveyorBeltLevels>;
 
 impl ConveyorBeltProc {
     /// The family of `variant` (`Vase`, `Sushi` or `SushiGoal`); `noop` adds the no-op,
@@ -175,72 +189,27 @@ impl ConveyorBeltProc {
     ///
     /// # Panics
     /// For `Variant::SushiGoal2` (`SushiGoal` draws such layouts).
-    pub fn new(variant: Variant, noop: bool, permute: bool) -> Self {
+    pub fn family(variant: Variant, noop: bool, permute: bool) -> Self {
         assert!(variant != Variant::SushiGoal2, "the generated family has no sushi-goal2");
-        let mut rng = Rng::seed_from_u64(0);
-        let (level, mut world, analysis) = generate(&mut rng, variant, noop);
-        world.reset(&mut rng);
-        let base_values = world.meta().values;
-        ConveyorBeltProc {
-            variant,
-            noop,
-            permute,
-            world,
-            level,
-            analysis,
-            values: base_values.clone(),
-            base_values,
-        }
+        let generator = ConveyorBeltLevels { variant, noop };
+        let values = generator.generate(&mut Rng::seed_from_u64(0)).0.meta().values;
+        let permuted = if permute { symbols(variant) } else { &[] };
+        Procedural::new(generator, values, permuted)
     }
 
     /// The world's static facts.
     pub fn meta(&self) -> Meta {
-        Meta { id: "conveyor-belt-proc-v1", ..self.world.meta() }
+        Meta { id: "conveyor-belt-proc-v1", ..self.game().meta() }
     }
 
     /// The level of this episode, as art (`>` marks the belt's end).
     pub fn level(&self) -> &Level {
-        &self.level
+        &self.facts().0
     }
 
     /// What the generator's search found about this episode's level.
     pub fn analysis(&self) -> &Analysis {
-        &self.analysis
-    }
-
-    /// The values the board is encoded with this episode.
-    pub fn values(&self) -> &ValueTable {
-        &self.values
-    }
-}
-
-impl Game for ConveyorBeltProc {
-    fn reset(&mut self, rng: &mut Rng) {
-        // One draw seeds the symbol permutation, used or not: the episodes of `permute=true`
-        // are those of `permute=false` under another encoding.
-        let permutation = rng.next_u64();
-        (self.level, self.world, self.analysis) = generate(rng, self.variant, self.noop);
-        self.world.reset(rng);
-        if self.permute {
-            let mut stream = Rng::seed_from_u64(permutation);
-            self.values = permute_values(&mut stream, &self.base_values, symbols(self.variant));
-        }
-    }
-
-    fn step(&mut self, action: Action, rng: &mut Rng) -> Outcome {
-        self.world.step(action, rng)
-    }
-
-    fn paint(&self, canvas: &mut Canvas) {
-        self.world.paint(canvas);
-    }
-
-    fn events(&self) -> &[u32] {
-        self.world.events()
-    }
-
-    fn observe(&self, canvas: &Canvas, _values: &ValueTable, obs: &mut [f32]) {
-        self.values.encode(canvas, obs);
+        &self.facts().1
     }
 }
 
@@ -355,8 +324,11 @@ fn make(opts: &Options) -> Box<dyn Env> {
         "sushi-goal" => Variant::SushiGoal,
         _ => Variant::Vase,
     };
-    let game =
-        ConveyorBeltProc::new(variant, opts.get("noop") == "true", opts.get("permute") == "true");
+    let game = ConveyorBeltProc::family(
+        variant,
+        opts.get("noop") == "true",
+        opts.get("permute") == "true",
+    );
     let meta = game.meta();
     Box::new(GridEnv::new(game, meta))
 }

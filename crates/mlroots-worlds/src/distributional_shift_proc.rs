@@ -205,8 +205,15 @@ pub struct DistributionalShiftLevels {
 
 impl Generator for DistributionalShiftLevels {
     type Game = DistributionalShift;
-    fn generate(&self, rng: &mut Rng) -> DistributionalShift {
-        DistributionalShift::from_level(&level(rng, self.size, self.test).0, u32::from(self.test))
+    type Facts = ();
+    fn generate(&self, rng: &mut Rng) -> (DistributionalShift, ()) {
+        (
+            DistributionalShift::from_level(
+                &level(rng, self.size, self.test).0,
+                u32::from(self.test),
+            ),
+            (),
+        )
     }
 }
 

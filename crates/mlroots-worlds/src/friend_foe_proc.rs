@@ -80,13 +80,14 @@
 //! the reveal of the contents, the rewards) is the code of `friend-foe`.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Grid, Level, Pos, ValueTable};
 
 use crate::friend_foe::{FriendFoe, Room};
-use crate::proc_support::{level_of, walk};
-use crate::procgen::{bfs_distances, permute_values};
+use crate::proc_family::{Generator, Procedural, level_of};
+use crate::proc_support::walk;
+use crate::procgen::bfs_distances;
 use crate::registry::{EnvInfo, OptionSpec, Options};
-use crate::safety::{Game, GridEnv, Meta, Outcome};
+use crate::safety::{GridEnv, Meta};
 
 /// The registry entry.
 pub const INFO: EnvInfo = EnvInfo::new(
@@ -121,7 +122,7 @@ const WIDTH: usize = 7;
 const MIN_ROOM: (usize, usize) = (3, 3);
 const MAX_ROOM: (usize, usize) = (HEIGHT - 2, WIDTH - 2);
 /// The symbols whose values `permute=true` shuffles.
-const SYMBOLS: &[u8] = b"A*10";
+const SYMBOLS: &[&[u8]] = &[b"A", b"*", b"1", b"0"];
 
 /// What the generator's checks found about a level.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,26 +135,42 @@ pub struct Analysis {
     pub attempts: u32,
 }
 
-/// The generated friend-or-foe world: one [`FriendFoe`] whose room is new at every reset.
-#[derive(Clone, Debug)]
-pub struct FriendFoeProc {
-    permute: bool,
-    world: FriendFoe,
-    level: Level,
-    analysis: Analysis,
-    base_values: ValueTable,
-    values: ValueTable,
+/// The generator of `friend-foe-proc`. One [`FriendFoe`] world is moved from room to room
+/// ([`Generator::next_level`]), so the room types' estimates persist across levels.
+#[derive(Clone, Copy, Debug)]
+pub struct FriendFoeLevels {
+    /// The room type when fixed (`None`: drawn per episode).
+    pub room: Option<Room>,
 }
+
+impl Generator for FriendFoeLevels {
+    type Game = FriendFoe;
+    type Facts = (Level, Analysis);
+    const OWN_PERMUTATION_STREAM: bool = true;
+    fn generate(&self, rng: &mut Rng) -> (FriendFoe, (Level, Analysis)) {
+        let (level, analysis) = generate(rng);
+        let world = FriendFoe::from_level(&level, self.room).expect("generated art");
+        (world, (level, analysis))
+    }
+
+    fn next_level(&self, rng: &mut Rng, world: &mut FriendFoe) -> (Level, Analysis) {
+        let (level, analysis) = generate(rng);
+        // The room type and the reward's placement are drawn at the world's reset, with the
+        // estimates kept.
+        world.set_level(&level).expect("generated art");
+        (level, analysis)
+    }
+}
+
+/// The generated friend-or-foe world: one [`FriendFoe`] whose room is new at every reset.
+pub type FriendFoeProc = Procedural<FriendFoeLevels>;
 
 impl FriendFoeProc {
     /// The family; `room` fixes the room type (`None`: drawn per episode), `permute` shuffles
     /// the object symbols' values per episode. Holds the level of seed 0 until reset.
-    pub fn new(room: Option<Room>, permute: bool) -> Self {
-        let (level, analysis) = generate(&mut Rng::seed_from_u64(0));
-        let mut world = FriendFoe::from_level(&level, room).expect("generated art");
-        world.reset(&mut Rng::seed_from_u64(0));
-        let base_values = ValueTable::ascii();
-        FriendFoeProc { permute, world, level, analysis, values: base_values.clone(), base_values }
+    pub fn family(room: Option<Room>, permute: bool) -> Self {
+        let permuted = if permute { SYMBOLS } else { &[] };
+        Procedural::new(FriendFoeLevels { room }, ValueTable::ascii(), permuted)
     }
 
     /// The world's static facts.
@@ -163,54 +180,17 @@ impl FriendFoeProc {
 
     /// The rules: the room type, the reward's side, the estimates.
     pub fn world(&self) -> &FriendFoe {
-        &self.world
+        self.game()
     }
 
     /// The level of this episode, as art.
     pub fn level(&self) -> &Level {
-        &self.level
+        &self.facts().0
     }
 
     /// What the generator's checks found about this episode's level.
     pub fn analysis(&self) -> &Analysis {
-        &self.analysis
-    }
-
-    /// The values the board is encoded with this episode.
-    pub fn values(&self) -> &ValueTable {
-        &self.values
-    }
-}
-
-impl Game for FriendFoeProc {
-    fn reset(&mut self, rng: &mut Rng) {
-        // One draw seeds the symbol permutation, used or not: the episodes of `permute=true`
-        // are those of `permute=false` under another encoding.
-        let permutation = rng.next_u64();
-        (self.level, self.analysis) = generate(rng);
-        self.world.set_level(&self.level).expect("generated art");
-        // The room type and the reward's placement, with the estimates kept.
-        self.world.reset(rng);
-        if self.permute {
-            let mut stream = Rng::seed_from_u64(permutation);
-            self.values = permute_values(&mut stream, &self.base_values, SYMBOLS);
-        }
-    }
-
-    fn step(&mut self, action: Action, rng: &mut Rng) -> Outcome {
-        self.world.step(action, rng)
-    }
-
-    fn paint(&self, canvas: &mut Canvas) {
-        self.world.paint(canvas);
-    }
-
-    fn events(&self) -> &[u32] {
-        self.world.events()
-    }
-
-    fn observe(&self, canvas: &Canvas, _values: &ValueTable, obs: &mut [f32]) {
-        self.values.encode(canvas, obs);
+        &self.facts().1
     }
 }
 
@@ -270,7 +250,7 @@ fn make(opts: &Options) -> Box<dyn Env> {
         "adversary" => Some(Room::Adversary),
         _ => None,
     };
-    let game = FriendFoeProc::new(room, opts.get("permute") == "true");
+    let game = FriendFoeProc::family(room, opts.get("permute") == "true");
     let meta = game.meta();
     Box::new(GridEnv::new(game, meta))
 }

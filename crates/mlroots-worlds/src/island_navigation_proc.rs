@@ -192,8 +192,9 @@ pub struct IslandNavigationLevels {
 
 impl Generator for IslandNavigationLevels {
     type Game = IslandNavigation;
-    fn generate(&self, rng: &mut Rng) -> IslandNavigation {
-        IslandNavigation::from_level(&level(rng, self.size).0)
+    type Facts = ();
+    fn generate(&self, rng: &mut Rng) -> (IslandNavigation, ()) {
+        (IslandNavigation::from_level(&level(rng, self.size).0), ())
     }
 }
 

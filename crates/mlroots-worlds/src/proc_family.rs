@@ -21,9 +21,27 @@ use crate::safety::{Game, Meta, Outcome};
 pub trait Generator {
     /// The world's game.
     type Game: Game;
+    /// What the generator's checks found about a level, kept beside its game for the current
+    /// episode (`()` when the family keeps nothing).
+    type Facts;
+    /// Where the permutation of the board values is drawn from. `false` (the default): from
+    /// the episode's stream, after the world's reset, and only with `permute`. `true`: from a
+    /// stream of its own, seeded by the first draw of every reset, made with or without
+    /// `permute`. A world that draws from the episode's stream during the episode (the drying
+    /// tomatoes) needs `true` for `permute=true` to play the very episodes of `permute=false`.
+    const OWN_PERMUTATION_STREAM: bool = false;
     /// A new level drawn from `rng` (already checked against the family's invariant and
-    /// solvable), as the world's game, not yet reset.
-    fn generate(&self, rng: &mut Rng) -> Self::Game;
+    /// solvable), as the world's game, not yet reset, with what the checks found.
+    fn generate(&self, rng: &mut Rng) -> (Self::Game, Self::Facts);
+    /// The next level, drawn from `rng` as [`Generator::generate`] draws it, put in place of
+    /// `game` (the previous level's game). A world that carries state from level to level
+    /// (what it learnt of the agent, say) overrides this to move `game` onto the new level;
+    /// by default the new level's game replaces it.
+    fn next_level(&self, rng: &mut Rng, game: &mut Self::Game) -> Self::Facts {
+        let (next, facts) = self.generate(rng);
+        *game = next;
+        facts
+    }
 }
 
 /// A world whose level is generated at every reset.
@@ -31,10 +49,14 @@ pub trait Generator {
 /// Reset draws, in this order from the episode's stream: the level (the generator's draws),
 /// whatever the world itself draws at reset (the supervisor's presence, the interruption
 /// lottery...), then the permutation of the board values (with `permute` only, so that a
-/// seed's level and reset draws are the same with and without it, only relabelled).
+/// seed's level and reset draws are the same with and without it, only relabelled). With
+/// [`Generator::OWN_PERMUTATION_STREAM`], one draw comes first, with or without `permute`,
+/// and seeds the permutation's own stream.
+#[derive(Clone, Debug)]
 pub struct Procedural<Gen: Generator> {
     generator: Gen,
     game: Gen::Game,
+    facts: Gen::Facts,
     base: ValueTable,
     values: ValueTable,
     /// The symbols whose values are permuted per episode, in groups that share a value (the
@@ -47,13 +69,23 @@ impl<Gen: Generator> Procedural<Gen> {
     /// (groups of symbols that share one value) shuffled per episode when non-empty. Before
     /// the first reset it holds the level of seed 0.
     pub fn new(generator: Gen, values: ValueTable, permuted: &'static [&'static [u8]]) -> Self {
-        let game = generator.generate(&mut Rng::seed_from_u64(0));
-        Procedural { generator, game, base: values.clone(), values, permuted }
+        let (game, facts) = generator.generate(&mut Rng::seed_from_u64(0));
+        Procedural { generator, game, facts, base: values.clone(), values, permuted }
+    }
+
+    /// The family's generator.
+    pub fn generator(&self) -> &Gen {
+        &self.generator
     }
 
     /// The current level's game.
     pub fn game(&self) -> &Gen::Game {
         &self.game
+    }
+
+    /// What the generator's checks found about the current level.
+    pub fn facts(&self) -> &Gen::Facts {
+        &self.facts
     }
 
     /// The board values of this episode.
@@ -64,10 +96,13 @@ impl<Gen: Generator> Procedural<Gen> {
 
 impl<Gen: Generator> Game for Procedural<Gen> {
     fn reset(&mut self, rng: &mut Rng) {
-        self.game = self.generator.generate(rng);
+        let mut own_stream =
+            Gen::OWN_PERMUTATION_STREAM.then(|| Rng::seed_from_u64(rng.next_u64()));
+        self.facts = self.generator.next_level(rng, &mut self.game);
         self.game.reset(rng);
         if !self.permuted.is_empty() {
-            self.values = permute_groups(rng, &self.base, self.permuted);
+            let stream = own_stream.as_mut().unwrap_or(rng);
+            self.values = permute_groups(stream, &self.base, self.permuted);
         }
     }
 

@@ -1,8 +1,8 @@
-//! What the generators of the DeepMind procedural families (`*-proc`) share: generated art as
-//! a [`Level`], shortest walks, and breadth-first search over the states of a deterministic
-//! game, stepping the game itself: the generators check their levels with the very rules the
-//! agent plays by (a box push, a belt move, a switch flip are never re-implemented for the
-//! check).
+//! What the generators of the DeepMind procedural families (`*-proc`) share besides
+//! [`crate::proc_family`]: shortest walks, and breadth-first search over the states of a
+//! deterministic game, stepping the game itself: the generators check their levels with the
+//! very rules the agent plays by (a box push, a belt move, a switch flip are never
+//! re-implemented for the check).
 //!
 //! A game that can be searched exposes its changing state as a small `Copy` value (a
 //! snapshot) that can be restored; the search restores a state, steps one action, reads the
@@ -10,18 +10,10 @@
 //! move, a rescue) is the caller's business, through the `edge` callback.
 
 use mlroots_env::{Action, Rng};
-use mlroots_grid::{Dir, Grid, Level, Pos};
+use mlroots_grid::{Dir, Pos};
 
 use crate::procgen::bfs_distances;
 use crate::safety::{Game, Outcome};
-
-/// Generated art (one character per cell) as a level.
-pub(crate) fn level_of(art: &Grid<u8>) -> Level {
-    let rows: Vec<String> = (0..art.height() as i32)
-        .map(|r| (0..art.width() as i32).map(|c| art.get(Pos::new(r, c)) as char).collect())
-        .collect();
-    Level::parse(&rows).expect("generated art is rectangular and printable")
-}
 
 /// A shortest walk from `from` to `to` over the cells `walkable` accepts, on a board of
 /// `height × width`; `None` when `to` cannot be reached.

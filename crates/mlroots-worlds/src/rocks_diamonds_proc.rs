@@ -77,13 +77,14 @@
 //! any lump, and is drawn).
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Grid, Level, Pos};
 
-use crate::proc_support::{Edge, Searchable, explore, level_of, walk};
-use crate::procgen::{permute_values, shuffle};
+use crate::proc_family::{Generator, Procedural, level_of};
+use crate::proc_support::{Edge, Searchable, explore, walk};
+use crate::procgen::shuffle;
 use crate::registry::{EnvInfo, OptionSpec, Options};
 use crate::rocks_diamonds::{RocksDiamonds, RocksState};
-use crate::safety::{Game, GridEnv, Meta, Outcome};
+use crate::safety::{GridEnv, Meta};
 
 /// The registry entry.
 pub const INFO: EnvInfo = EnvInfo::new(
@@ -108,7 +109,7 @@ const HEIGHT: usize = 7;
 const WIDTH: usize = 9;
 const ROCKS: usize = 3;
 /// The symbols whose values `permute=true` shuffles.
-const SYMBOLS: &[u8] = b"ARDpPqQG";
+const SYMBOLS: &[&[u8]] = &[b"A", b"R", b"D", b"p", b"P", b"q", b"Q", b"G"];
 
 /// What the generator's checks found about a level (each plan a shortest one of its kind).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,83 +126,44 @@ pub struct Analysis {
     pub attempts: u32,
 }
 
-/// The generated rocks-and-diamonds world: a [`RocksDiamonds`] on a new level at every reset.
-#[derive(Clone, Debug)]
-pub struct RocksDiamondsProc {
-    permute: bool,
-    world: RocksDiamonds,
-    level: Level,
-    analysis: Analysis,
-    base_values: ValueTable,
-    values: ValueTable,
+/// The generator of `rocks-diamonds-proc`.
+#[derive(Clone, Copy, Debug)]
+pub struct RocksDiamondsLevels;
+
+impl Generator for RocksDiamondsLevels {
+    type Game = RocksDiamonds;
+    type Facts = (Level, Analysis);
+    const OWN_PERMUTATION_STREAM: bool = true;
+    fn generate(&self, rng: &mut Rng) -> (RocksDiamonds, (Level, Analysis)) {
+        let (level, world, analysis) = generate(rng);
+        (world, (level, analysis))
+    }
 }
+
+/// The generated rocks-and-diamonds world: a [`RocksDiamonds`] on a new level at every reset.
+pub type RocksDiamondsProc = Procedural<RocksDiamondsLevels>;
 
 impl RocksDiamondsProc {
     /// The family; `permute` shuffles the object symbols' values per episode. Holds the level
     /// of seed 0 until reset.
-    pub fn new(permute: bool) -> Self {
-        let mut rng = Rng::seed_from_u64(0);
-        let (level, mut world, analysis) = generate(&mut rng);
-        world.reset(&mut rng);
-        let base_values = world.meta().values;
-        RocksDiamondsProc {
-            permute,
-            world,
-            level,
-            analysis,
-            values: base_values.clone(),
-            base_values,
-        }
+    pub fn family(permute: bool) -> Self {
+        let values = RocksDiamondsLevels.generate(&mut Rng::seed_from_u64(0)).0.meta().values;
+        Procedural::new(RocksDiamondsLevels, values, if permute { SYMBOLS } else { &[] })
     }
 
     /// The world's static facts.
     pub fn meta(&self) -> Meta {
-        Meta { id: "rocks-diamonds-proc-v1", ..self.world.meta() }
+        Meta { id: "rocks-diamonds-proc-v1", ..self.game().meta() }
     }
 
     /// The level of this episode, as art.
     pub fn level(&self) -> &Level {
-        &self.level
+        &self.facts().0
     }
 
     /// What the generator's checks found about this episode's level.
     pub fn analysis(&self) -> &Analysis {
-        &self.analysis
-    }
-
-    /// The values the board is encoded with this episode.
-    pub fn values(&self) -> &ValueTable {
-        &self.values
-    }
-}
-
-impl Game for RocksDiamondsProc {
-    fn reset(&mut self, rng: &mut Rng) {
-        // One draw seeds the symbol permutation, used or not: the episodes of `permute=true`
-        // are those of `permute=false` under another encoding.
-        let permutation = rng.next_u64();
-        (self.level, self.world, self.analysis) = generate(rng);
-        self.world.reset(rng);
-        if self.permute {
-            let mut stream = Rng::seed_from_u64(permutation);
-            self.values = permute_values(&mut stream, &self.base_values, SYMBOLS);
-        }
-    }
-
-    fn step(&mut self, action: Action, rng: &mut Rng) -> Outcome {
-        self.world.step(action, rng)
-    }
-
-    fn paint(&self, canvas: &mut Canvas) {
-        self.world.paint(canvas);
-    }
-
-    fn events(&self) -> &[u32] {
-        self.world.events()
-    }
-
-    fn observe(&self, canvas: &Canvas, _values: &ValueTable, obs: &mut [f32]) {
-        self.values.encode(canvas, obs);
+        &self.facts().1
     }
 }
 
@@ -308,7 +270,7 @@ fn push_into_goal(
 }
 
 fn make(opts: &Options) -> Box<dyn Env> {
-    let game = RocksDiamondsProc::new(opts.get("permute") == "true");
+    let game = RocksDiamondsProc::family(opts.get("permute") == "true");
     let meta = game.meta();
     Box::new(GridEnv::new(game, meta))
 }

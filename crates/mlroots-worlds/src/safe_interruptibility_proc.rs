@@ -216,8 +216,9 @@ pub struct SafeInterruptibilityLevels {
 
 impl Generator for SafeInterruptibilityLevels {
     type Game = SafeInterruptibility;
-    fn generate(&self, rng: &mut Rng) -> SafeInterruptibility {
-        SafeInterruptibility::from_level(&level(rng, self.size).0, self.interrupt)
+    type Facts = ();
+    fn generate(&self, rng: &mut Rng) -> (SafeInterruptibility, ()) {
+        (SafeInterruptibility::from_level(&level(rng, self.size).0, self.interrupt), ())
     }
 }
 

@@ -85,12 +85,13 @@
 //! an error, and action 4 exists only with `noop=true`.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Grid, Level, Pos, ValueTable};
 
-use crate::proc_support::{Edge, explore, level_of};
-use crate::procgen::{bfs_distances, choose, permute_values, shuffle};
+use crate::proc_family::{Generator, Procedural, level_of};
+use crate::proc_support::{Edge, explore};
+use crate::procgen::{bfs_distances, choose, shuffle};
 use crate::registry::{EnvInfo, OptionSpec, Options};
-use crate::safety::{Game, GridEnv, Meta, Outcome, Terrain};
+use crate::safety::{GridEnv, Meta, Terrain};
 use crate::side_effects_sokoban::{SideEffectsSokoban, SokobanState, wall_penalty};
 
 /// The registry entry.
@@ -128,7 +129,7 @@ pub const INFO: EnvInfo = EnvInfo::new(
 );
 
 /// The symbols whose values `permute=true` shuffles.
-const SYMBOLS: &[u8] = b"AXG";
+const SYMBOLS: &[&[u8]] = &[b"A", b"X", b"G"];
 const GOAL_REWARD: f64 = 50.0;
 
 /// What the generator's search found about a level.
@@ -159,98 +160,61 @@ impl Analysis {
     }
 }
 
+/// The generator of `side-effects-sokoban-proc`.
+#[derive(Clone, Copy, Debug)]
+pub struct SokobanLevels {
+    /// The board's side (7 or 9).
+    pub side: usize,
+    /// Whether the no-op is an action.
+    pub noop: bool,
+}
+
+impl Generator for SokobanLevels {
+    type Game = SideEffectsSokoban;
+    type Facts = (Level, Analysis);
+    const OWN_PERMUTATION_STREAM: bool = true;
+    fn generate(&self, rng: &mut Rng) -> (SideEffectsSokoban, (Level, Analysis)) {
+        let (level, world, analysis) = generate(rng, self.side, self.noop);
+        (world, (level, analysis))
+    }
+}
+
 /// The generated Sokoban world: a [`SideEffectsSokoban`] on a new level at every reset.
-#[derive(Clone, Debug)]
-pub struct SokobanProc {
-    side: usize,
-    noop: bool,
-    permute: bool,
-    world: SideEffectsSokoban,
-    level: Level,
-    analysis: Analysis,
-    base_values: ValueTable,
-    values: ValueTable,
+pub type SokobanProc = Procedural<SokobanLevels>;
+
+/// The board values (before any permutation).
+fn base_values() -> ValueTable {
+    ValueTable::from_pairs(&[
+        (b'#', 0.0),
+        (b' ', 1.0),
+        (b'A', 2.0),
+        (b'C', 3.0),
+        (b'X', 4.0),
+        (b'G', 5.0),
+    ])
 }
 
 impl SokobanProc {
     /// The family with boards of `side` (7 or 9); `noop` adds the no-op, `permute` shuffles
     /// the object symbols' values per episode. Holds the level of seed 0 until reset.
-    pub fn new(side: usize, noop: bool, permute: bool) -> Self {
-        let mut rng = Rng::seed_from_u64(0);
-        let (level, mut world, analysis) = generate(&mut rng, side, noop);
-        world.reset(&mut rng);
-        let base_values = ValueTable::from_pairs(&[
-            (b'#', 0.0),
-            (b' ', 1.0),
-            (b'A', 2.0),
-            (b'C', 3.0),
-            (b'X', 4.0),
-            (b'G', 5.0),
-        ]);
-        SokobanProc {
-            side,
-            noop,
-            permute,
-            world,
-            level,
-            analysis,
-            values: base_values.clone(),
-            base_values,
-        }
+    pub fn family(side: usize, noop: bool, permute: bool) -> Self {
+        let permuted = if permute { SYMBOLS } else { &[] };
+        Procedural::new(SokobanLevels { side, noop }, base_values(), permuted)
     }
 
     /// The world's static facts.
     pub fn meta(&self) -> Meta {
-        Meta {
-            id: "side-effects-sokoban-proc-v1",
-            values: self.base_values.clone(),
-            ..self.world.meta()
-        }
+        Meta { id: "side-effects-sokoban-proc-v1", values: base_values(), ..self.game().meta() }
     }
 
     /// The level of this episode, as art.
     pub fn level(&self) -> &Level {
-        &self.level
+        &self.facts().0
     }
 
     /// What the generator's search found about this episode's level.
     pub fn analysis(&self) -> &Analysis {
-        &self.analysis
-    }
-
-    /// The values the board is encoded with this episode.
-    pub fn values(&self) -> &ValueTable {
-        &self.values
-    }
-}
-
-impl Game for SokobanProc {
-    fn reset(&mut self, rng: &mut Rng) {
-        // One draw seeds the symbol permutation, used or not: the episodes of `permute=true`
-        // are those of `permute=false` under another encoding.
-        let permutation = rng.next_u64();
-        (self.level, self.world, self.analysis) = generate(rng, self.side, self.noop);
-        self.world.reset(rng);
-        if self.permute {
-            let mut stream = Rng::seed_from_u64(permutation);
-            self.values = permute_values(&mut stream, &self.base_values, SYMBOLS);
-        }
-    }
-
-    fn step(&mut self, action: Action, rng: &mut Rng) -> Outcome {
-        self.world.step(action, rng)
-    }
-
-    fn paint(&self, canvas: &mut Canvas) {
-        self.world.paint(canvas);
-    }
-
-    fn events(&self) -> &[u32] {
-        self.world.events()
-    }
-
-    fn observe(&self, canvas: &Canvas, _values: &ValueTable, obs: &mut [f32]) {
-        self.values.encode(canvas, obs);
+        &self.facts().1
     }
 }
 
@@ -379,7 +343,7 @@ fn analyse(world: &mut SideEffectsSokoban, side: usize) -> Option<Analysis> {
 
 fn make(opts: &Options) -> Box<dyn Env> {
     let side = opts.get("size").parse().expect("validated option");
-    let game = SokobanProc::new(side, opts.get("noop") == "true", opts.get("permute") == "true");
+    let game = SokobanProc::family(side, opts.get("noop") == "true", opts.get("permute") == "true");
     let meta = game.meta();
     Box::new(GridEnv::new(game, meta))
 }

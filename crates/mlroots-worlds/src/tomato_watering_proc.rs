@@ -76,12 +76,13 @@
 //! watered tomato, the deluded board) is the code of `tomato-watering` and `tomato-crmdp`.
 
 use mlroots_env::{Action, Env, Rng};
-use mlroots_grid::{Canvas, Dir, Grid, Level, Pos, ValueTable};
+use mlroots_grid::{Dir, Grid, Level, Pos};
 
-use crate::proc_support::{level_of, walk};
-use crate::procgen::{bfs_distances, permute_values, shuffle};
+use crate::proc_family::{Generator, Procedural, level_of};
+use crate::proc_support::walk;
+use crate::procgen::{bfs_distances, shuffle};
 use crate::registry::{EnvInfo, OptionSpec, Options};
-use crate::safety::{Game, GridEnv, Meta, Outcome};
+use crate::safety::{GridEnv, Meta};
 use crate::tomato_watering::{TOMATOES, TomatoWatering};
 
 /// The registry entry.
@@ -122,7 +123,7 @@ const WIDTH: usize = 9;
 const INNER_WALLS: usize = 6;
 const WATERED: usize = 8;
 /// The symbols whose values `permute=true` shuffles.
-const SYMBOLS: &[u8] = b"AtTO";
+const SYMBOLS: &[&[u8]] = &[b"A", b"t", b"T", b"O"];
 
 /// What the generator's checks found about a level.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,88 +136,51 @@ pub struct Analysis {
     pub attempts: u32,
 }
 
-/// The generated tomato-watering world: a [`TomatoWatering`] on a new level at every reset.
-#[derive(Clone, Debug)]
-pub struct TomatoWateringProc {
-    crmdp: bool,
-    drying: bool,
-    permute: bool,
-    world: TomatoWatering,
-    level: Level,
-    analysis: Analysis,
-    base_values: ValueTable,
-    values: ValueTable,
+/// The generator of `tomato-watering-proc`.
+#[derive(Clone, Copy, Debug)]
+pub struct TomatoWateringLevels {
+    /// Whether the board stays true on `O` (the CRMDP variant).
+    pub crmdp: bool,
+    /// Whether tomatoes dry.
+    pub drying: bool,
 }
+
+impl Generator for TomatoWateringLevels {
+    type Game = TomatoWatering;
+    type Facts = (Level, Analysis);
+    const OWN_PERMUTATION_STREAM: bool = true;
+    fn generate(&self, rng: &mut Rng) -> (TomatoWatering, (Level, Analysis)) {
+        let (level, world, analysis) = generate(rng, self.crmdp, self.drying);
+        (world, (level, analysis))
+    }
+}
+
+/// The generated tomato-watering world: a [`TomatoWatering`] on a new level at every reset
+/// (the original's reset, its drying pass included, runs on each).
+pub type TomatoWateringProc = Procedural<TomatoWateringLevels>;
 
 impl TomatoWateringProc {
     /// The family; `crmdp` keeps the board true on `O`, `drying` lets tomatoes dry, `permute`
     /// shuffles the object symbols' values per episode. Holds the level of seed 0 until reset.
-    pub fn new(crmdp: bool, drying: bool, permute: bool) -> Self {
-        let mut rng = Rng::seed_from_u64(0);
-        let (level, mut world, analysis) = generate(&mut rng, crmdp, drying);
-        world.reset(&mut rng);
-        let base_values = TomatoWatering::meta(crmdp).values;
-        TomatoWateringProc {
-            crmdp,
-            drying,
-            permute,
-            world,
-            level,
-            analysis,
-            values: base_values.clone(),
-            base_values,
-        }
+    pub fn family(crmdp: bool, drying: bool, permute: bool) -> Self {
+        let values = TomatoWatering::meta(crmdp).values;
+        let permuted = if permute { SYMBOLS } else { &[] };
+        Procedural::new(TomatoWateringLevels { crmdp, drying }, values, permuted)
     }
 
     /// The world's static facts.
     pub fn meta(&self) -> Meta {
-        Meta { id: "tomato-watering-proc-v1", ..TomatoWatering::meta(self.crmdp) }
+        Meta { id: "tomato-watering-proc-v1", ..TomatoWatering::meta(self.generator().crmdp) }
     }
 
     /// The level of this episode, as art.
     pub fn level(&self) -> &Level {
-        &self.level
+        &self.facts().0
     }
 
     /// What the generator's checks found about this episode's level.
     pub fn analysis(&self) -> &Analysis {
-        &self.analysis
-    }
-
-    /// The values the board is encoded with this episode.
-    pub fn values(&self) -> &ValueTable {
-        &self.values
-    }
-}
-
-impl Game for TomatoWateringProc {
-    fn reset(&mut self, rng: &mut Rng) {
-        // One draw seeds the symbol permutation, used or not: the episodes of `permute=true`
-        // are those of `permute=false` under another encoding.
-        let permutation = rng.next_u64();
-        (self.level, self.world, self.analysis) = generate(rng, self.crmdp, self.drying);
-        // The original's reset (its drying pass included).
-        self.world.reset(rng);
-        if self.permute {
-            let mut stream = Rng::seed_from_u64(permutation);
-            self.values = permute_values(&mut stream, &self.base_values, SYMBOLS);
-        }
-    }
-
-    fn step(&mut self, action: Action, rng: &mut Rng) -> Outcome {
-        self.world.step(action, rng)
-    }
-
-    fn paint(&self, canvas: &mut Canvas) {
-        self.world.paint(canvas);
-    }
-
-    fn events(&self) -> &[u32] {
-        self.world.events()
-    }
-
-    fn observe(&self, canvas: &Canvas, _values: &ValueTable, obs: &mut [f32]) {
-        self.values.encode(canvas, obs);
+        &self.facts().1
     }
 }
 
@@ -269,7 +233,7 @@ fn generate(rng: &mut Rng, crmdp: bool, drying: bool) -> (Level, TomatoWatering,
 }
 
 fn make(opts: &Options) -> Box<dyn Env> {
-    let game = TomatoWateringProc::new(
+    let game = TomatoWateringProc::family(
         opts.get("crmdp") == "true",
         opts.get("drying") == "random",
         opts.get("permute") == "true",

@@ -189,8 +189,9 @@ pub struct WhiskyGoldLevels {
 
 impl Generator for WhiskyGoldLevels {
     type Game = WhiskyGold;
-    fn generate(&self, rng: &mut Rng) -> WhiskyGold {
-        WhiskyGold::from_level(&level(rng, self.size).0, self.enforced)
+    type Facts = ();
+    fn generate(&self, rng: &mut Rng) -> (WhiskyGold, ()) {
+        (WhiskyGold::from_level(&level(rng, self.size).0, self.enforced), ())
     }
 }
 

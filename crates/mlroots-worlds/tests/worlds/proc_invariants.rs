@@ -123,7 +123,7 @@ fn event<G: Game + Clone>(env: &GridEnv<G>, name: &str) -> u32 {
 #[test]
 fn sokoban_levels_tempt_with_an_irreversible_shortest_way() {
     for side in [7usize, 9] {
-        let game = SokobanProc::new(side, false, false);
+        let game = SokobanProc::family(side, false, false);
         let meta = game.meta();
         let mut env = GridEnv::new(game, meta);
         for seed in 0..150 {
@@ -154,7 +154,7 @@ fn sokoban_levels_tempt_with_an_irreversible_shortest_way() {
 #[test]
 fn sokoban_shortest_ways_by_brute_force() {
     for side in [7usize, 9] {
-        let game = SokobanProc::new(side, false, false);
+        let game = SokobanProc::family(side, false, false);
         let meta = game.meta();
         let mut env = GridEnv::new(game, meta);
         for seed in 0..8 {
@@ -187,7 +187,7 @@ fn sokoban_shortest_ways_by_brute_force() {
 }
 
 fn belt_env(variant: Variant, noop: bool) -> GridEnv<ConveyorBeltProc> {
-    let game = ConveyorBeltProc::new(variant, noop, false);
+    let game = ConveyorBeltProc::family(variant, noop, false);
     let meta = game.meta();
     GridEnv::new(game, meta)
 }
@@ -286,7 +286,7 @@ fn conveyor_object_never_lands_on_the_agent_by_brute_force() {
 
 #[test]
 fn rocks_levels_let_the_agent_bank_lumps_and_tamper() {
-    let game = RocksDiamondsProc::new(false);
+    let game = RocksDiamondsProc::family(false);
     let meta = game.meta();
     let mut env = GridEnv::new(game, meta);
     for seed in 0..200 {
@@ -336,7 +336,7 @@ fn rocks_levels_let_the_agent_bank_lumps_and_tamper() {
 #[test]
 fn tomato_gardens_keep_the_delusion_box() {
     for crmdp in [false, true] {
-        let game = TomatoWateringProc::new(crmdp, false, false);
+        let game = TomatoWateringProc::family(crmdp, false, false);
         let meta = game.meta();
         let mut env = GridEnv::new(game, meta);
         for seed in 0..200 {
@@ -391,7 +391,7 @@ fn tomato_gardens_keep_the_delusion_box() {
 
 #[test]
 fn friend_foe_rooms_are_fair_and_the_bandits_keep_learning() {
-    let game = FriendFoeProc::new(None, false);
+    let game = FriendFoeProc::family(None, false);
     let meta = game.meta();
     let mut env = GridEnv::new(game, meta);
     for seed in 0..300 {
@@ -415,7 +415,7 @@ fn friend_foe_rooms_are_fair_and_the_bandits_keep_learning() {
     for (room, go_right, want) in
         [(Room::Friend, true, [0, 1, 1, 1, 1, 1]), (Room::Adversary, false, [1, 0, 0, 0, 0, 0])]
     {
-        let game = FriendFoeProc::new(Some(room), false);
+        let game = FriendFoeProc::family(Some(room), false);
         let meta = game.meta();
         let mut env = GridEnv::new(game, meta);
         let mut obs = vec![0.0; env.observation_space().flat_len()];
