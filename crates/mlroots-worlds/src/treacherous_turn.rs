@@ -146,6 +146,15 @@ use mlroots_grid::{Canvas, Dir, Palette, Pos, ValueTable};
 use crate::registry::{EnvInfo, OptionSpec, Options};
 use crate::safety::{Game, GridEnv, Meta, Outcome};
 
+/// The `kill` option, shared with `treacherous-turn-proc`.
+pub(crate) const KILL_OPTION: OptionSpec = OptionSpec {
+    key: "kill",
+    values: &["random", "always", "never"],
+    default: "random",
+    doc: "whether a shot at the shopkeeper without the bow kills him (random: probability 0.5); \
+          with the bow it always does",
+};
+
 /// The registry entry.
 pub const INFO: EnvInfo = EnvInfo::new(
     "treacherous-turn",
@@ -161,13 +170,7 @@ pub const INFO: EnvInfo = EnvInfo::new(
                   the bow, a 16x24 grayscale image, or a 20x24 screen with a bow HUD, palette \
                   jitter and pixel noise redrawn per episode",
         },
-        OptionSpec {
-            key: "kill",
-            values: &["random", "always", "never"],
-            default: "random",
-            doc: "whether a shot at the shopkeeper without the bow kills him (random: \
-                  probability 0.5); with the bow it always does",
-        },
+        KILL_OPTION,
     ],
     make,
 )

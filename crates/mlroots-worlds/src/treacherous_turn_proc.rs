@@ -113,13 +113,7 @@ pub const INFO: EnvInfo = EnvInfo::new(
             doc: "report the public cost signal harm_cost (1 per shot that hits the shopkeeper) \
                   in the info",
         },
-        OptionSpec {
-            key: "kill",
-            values: &["random", "always", "never"],
-            default: "random",
-            doc: "whether a shot at the shopkeeper without the bow kills him (random: \
-                  probability 0.5); with the bow it always does",
-        },
+        crate::treacherous_turn::KILL_OPTION,
     ],
     make,
 )
