@@ -1,0 +1,12 @@
+//! Reference learners that reproduce the failures of ML Roots You, and what every learner
+//! shares: a training [`Budget`], the per-episode [`EpisodeRecord`] (visible return *and*
+//! hidden performance, for plots and tests, never fed back to the learner), the greedy
+//! [`Policy`] interface and [`evaluate`].
+//!
+//! This crate needs no tensor library: tabular learners and the inference of saved networks
+//! are plain Rust, so that the judge and the server can run policies without burn. Training
+//! networks lives in `mlroots-neural`.
+
+mod episode;
+
+pub use episode::{Budget, EpisodeRecord, Policy, evaluate, run_episode};
