@@ -8,5 +8,6 @@
 //! networks lives in `mlroots-neural`.
 
 mod episode;
+pub mod net;
 
 pub use episode::{Budget, EpisodeRecord, Policy, evaluate, run_episode};
