@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage error (unknown id, option or action letter).
 
 mod bench;
+mod curve;
 mod envs;
 mod play;
 mod rollout;
