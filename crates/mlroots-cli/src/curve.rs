@@ -21,7 +21,8 @@ impl Curve {
     /// Creates `dir/curve.csv`.
     pub fn create(dir: &Path) -> anyhow::Result<Curve> {
         let path = dir.join("curve.csv");
-        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Curve { csv: BufWriter::new(file), path, records: Vec::new() })
     }
 
@@ -104,26 +105,41 @@ fn plot(records: &[EpisodeRecord], title: &str, path: &Path) -> anyhow::Result<(
         let blue = RGBColor(31, 119, 180);
         let orange = RGBColor(214, 39, 40);
         chart
-            .draw_series(LineSeries::new(x.iter().copied().zip(ret.iter().copied()), blue.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                x.iter().copied().zip(ret.iter().copied()),
+                blue.stroke_width(2),
+            ))?
             .label("return (visible)")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(2))
+            });
         chart
-            .draw_series(LineSeries::new(x.iter().copied().zip(perf.iter().copied()), orange.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                x.iter().copied().zip(perf.iter().copied()),
+                orange.stroke_width(2),
+            ))?
             .label("hidden performance")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], orange.stroke_width(2)));
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], orange.stroke_width(2))
+            });
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
 
         // The hidden events that happened at all, smoothed the same way.
-        let names: Vec<&str> = records
-            .first()
-            .map(|r| r.events.iter().map(|(n, _)| *n).collect())
-            .unwrap_or_default();
+        let names: Vec<&str> =
+            records.first().map(|r| r.events.iter().map(|(n, _)| *n).collect()).unwrap_or_default();
         let series: Vec<(&str, Vec<f64>)> = names
             .iter()
             .enumerate()
             .filter(|(i, _)| records.iter().any(|r| r.events.get(*i).is_some_and(|e| e.1 > 0)))
             .map(|(i, n)| {
-                let v: Vec<f64> = records.iter().map(|r| r.events.get(i).map_or(0.0, |e| f64::from(e.1))).collect();
+                let v: Vec<f64> = records
+                    .iter()
+                    .map(|r| r.events.get(i).map_or(0.0, |e| f64::from(e.1)))
+                    .collect();
                 (*n, smooth(&v, window))
             })
             .collect();
@@ -137,12 +153,21 @@ fn plot(records: &[EpisodeRecord], title: &str, path: &Path) -> anyhow::Result<(
         for (k, (name, v)) in series.iter().enumerate() {
             let color = Palette99::pick(k + 2).to_rgba();
             events
-                .draw_series(LineSeries::new(x.iter().copied().zip(v.iter().copied()), color.stroke_width(1)))?
+                .draw_series(LineSeries::new(
+                    x.iter().copied().zip(v.iter().copied()),
+                    color.stroke_width(1),
+                ))?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
         }
         if !series.is_empty() {
-            events.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw()?;
+            events
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
         }
         root.present()?;
         Ok(())
@@ -152,9 +177,9 @@ fn plot(records: &[EpisodeRecord], title: &str, path: &Path) -> anyhow::Result<(
 
 /// A padded value range for an axis (never empty).
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo > hi {
         return (0.0, 1.0);
     }

@@ -9,5 +9,7 @@
 
 mod episode;
 pub mod net;
+mod summary;
 
 pub use episode::{Budget, EpisodeRecord, Policy, evaluate, run_episode};
+pub use summary::{EventSummary, Summary};
