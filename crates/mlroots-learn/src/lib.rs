@@ -3,13 +3,16 @@
 //! hidden performance, for plots and tests, never fed back to the learner), the greedy
 //! [`Policy`] interface and [`evaluate`].
 //!
-//! This crate needs no tensor library: tabular learners and the inference of saved networks
-//! are plain Rust, so that the judge and the server can run policies without burn. Training
-//! networks lives in `mlroots-neural`.
+//! This crate needs no tensor library: tabular learners ([`tabular`]) and the inference of
+//! saved networks ([`net`]) are plain Rust, so that the judge and the server can run policies
+//! without burn. Training networks lives in `mlroots-neural`. Every learner saves its policy in
+//! the format of [`saved`].
 
 mod episode;
 pub mod net;
+pub mod saved;
 mod summary;
+pub mod tabular;
 
 pub use episode::{Budget, EpisodeRecord, Policy, evaluate, run_episode};
 pub use summary::{EventSummary, Summary};
