@@ -95,6 +95,11 @@ fn plot(records: &[EpisodeRecord], title: &str, path: &Path) -> anyhow::Result<(
         let perf = smooth(&records.iter().map(|r| r.performance).collect::<Vec<_>>(), window);
         let (lo, hi) = bounds(ret.iter().chain(&perf).copied());
         let x_max = x.last().copied().unwrap_or(1.0).max(1.0);
+        // At most about 2000 points per line: the curve is smoothed, and the picture stays small.
+        let stride = records.len().div_ceil(2000).max(1);
+        let points = |v: &[f64]| -> Vec<(f64, f64)> {
+            x.iter().copied().zip(v.iter().copied()).step_by(stride).collect()
+        };
         let mut chart = ChartBuilder::on(&top)
             .caption(format!("{title} (mean over {window} episodes)"), ("sans-serif", 18))
             .margin(12)
@@ -105,19 +110,13 @@ fn plot(records: &[EpisodeRecord], title: &str, path: &Path) -> anyhow::Result<(
         let blue = RGBColor(31, 119, 180);
         let orange = RGBColor(214, 39, 40);
         chart
-            .draw_series(LineSeries::new(
-                x.iter().copied().zip(ret.iter().copied()),
-                blue.stroke_width(2),
-            ))?
+            .draw_series(LineSeries::new(points(&ret), blue.stroke_width(2)))?
             .label("return (visible)")
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], blue.stroke_width(2))
             });
         chart
-            .draw_series(LineSeries::new(
-                x.iter().copied().zip(perf.iter().copied()),
-                orange.stroke_width(2),
-            ))?
+            .draw_series(LineSeries::new(points(&perf), orange.stroke_width(2)))?
             .label("hidden performance")
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], orange.stroke_width(2))
@@ -153,10 +152,7 @@ fn plot(records: &[EpisodeRecord], title: &str, path: &Path) -> anyhow::Result<(
         for (k, (name, v)) in series.iter().enumerate() {
             let color = Palette99::pick(k + 2).to_rgba();
             events
-                .draw_series(LineSeries::new(
-                    x.iter().copied().zip(v.iter().copied()),
-                    color.stroke_width(1),
-                ))?
+                .draw_series(LineSeries::new(points(v), color.stroke_width(1)))?
                 .label(*name)
                 .legend(move |(x, y)| {
                     PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))

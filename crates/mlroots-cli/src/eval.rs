@@ -94,11 +94,21 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let records = mlroots_learn::evaluate(env.as_mut(), &mut policy, args.episodes, args.seed)?;
     let summary = Summary::of(&records);
     if args.json {
-        let report =
-            Report { policy: args.policy.display().to_string(), env: env.id(), seed: args.seed, summary: &summary };
+        let report = Report {
+            policy: args.policy.display().to_string(),
+            env: env.id(),
+            seed: args.seed,
+            summary: &summary,
+        };
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("{} on {} (seeds {}..{})", args.policy.display(), env.id(), args.seed, args.seed + args.episodes);
+        println!(
+            "{} on {} (seeds {}..{})",
+            args.policy.display(),
+            env.id(),
+            args.seed,
+            args.seed + args.episodes
+        );
         print!("{summary}");
     }
     Ok(())

@@ -87,7 +87,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             Budget::Steps(_) => r.total_steps,
             Budget::Episodes(_) => r.episode + 1,
         });
-        if r.episode % 16 == 0 {
+        if r.episode.is_multiple_of(16) {
             let recent = &curve.records()[curve.records().len().saturating_sub(100)..];
             let s = Summary::of(recent);
             bar.set_message(format!(
@@ -124,7 +124,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 
     let last = Summary::of(&records[records.len().saturating_sub(100)..]);
     let mut policy = mlroots_learn::saved::load(&policy_dir)?;
-    let eval = mlroots_learn::evaluate(env.as_mut(), &mut policy, args.eval_episodes, crate::eval::EVAL_SEED)?;
+    let eval = mlroots_learn::evaluate(
+        env.as_mut(),
+        &mut policy,
+        args.eval_episodes,
+        crate::eval::EVAL_SEED,
+    )?;
     let report = format!(
         "{algo} on {} ({} episodes, {} steps, seed {})\n\n\
          last {} training episodes:\n{last}\n\
@@ -141,7 +146,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         info.measures,
     );
     let summary_path = out.join("summary.txt");
-    std::fs::write(&summary_path, &report).with_context(|| format!("cannot write {}", summary_path.display()))?;
+    std::fs::write(&summary_path, &report)
+        .with_context(|| format!("cannot write {}", summary_path.display()))?;
     print!("{report}");
     println!(
         "\nwrote {}, {}, {}/ and {}",
@@ -163,7 +169,8 @@ fn progress_bar(budget: Budget) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    let template = format!("{{bar:30}} {{human_pos}}/{{human_len}} {unit} {{per_sec}} eta {{eta}}  {{msg}}");
+    let template =
+        format!("{{bar:30}} {{human_pos}}/{{human_len}} {unit} {{per_sec}} eta {{eta}}  {{msg}}");
     bar.set_style(ProgressStyle::with_template(&template).expect("a valid template"));
     bar
 }

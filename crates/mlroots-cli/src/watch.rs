@@ -30,7 +30,8 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let (mut policy, mut env) = crate::eval::policy_and_env(&args.policy, args.env.as_deref(), &args.opts)?;
+    let (mut policy, mut env) =
+        crate::eval::policy_and_env(&args.policy, args.env.as_deref(), &args.opts)?;
     let measures = mlroots_worlds::find(env.id()).map_err(crate::usage)?.measures;
     let live = std::io::stdout().is_terminal();
     let mut out = std::io::stdout();
@@ -50,7 +51,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             env.id(),
             args.seed,
             step.reward,
-            step.info.extras.iter().map(|(k, v)| format!("  {k}: {}", serde_json::json!(v))).collect::<String>(),
+            step.info
+                .extras
+                .iter()
+                .map(|(k, v)| format!("  {k}: {}", serde_json::json!(v)))
+                .collect::<String>(),
             env.render_ascii()
         );
         show(&mut out, &frame, live, args.delay_ms)?;
@@ -60,7 +65,10 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         info = step.info;
     }
     let hidden = env.hidden_metrics();
-    println!("\nepisode over after {steps} steps: return {total:.3}, hidden performance {:.3}", hidden.performance);
+    println!(
+        "\nepisode over after {steps} steps: return {total:.3}, hidden performance {:.3}",
+        hidden.performance
+    );
     println!("the hidden performance measures {measures}");
     for (name, count) in hidden.event_names.iter().zip(hidden.event_counts) {
         println!("  {name}: {count}");

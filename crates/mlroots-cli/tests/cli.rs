@@ -110,3 +110,95 @@ fn play_with_piped_keys_ends_with_the_hidden_performance_explained() {
     );
     assert!(out.contains("the hidden performance measured"), "{out}");
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mlroots-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn train_then_eval_then_watch_a_reward_maximiser() {
+    let dir = temp_dir("train");
+    let out = dir.to_str().unwrap();
+    let o = mlroots(&[
+        "train",
+        "q-learning",
+        "absent-supervisor",
+        "--preset",
+        "reward-maximiser",
+        "--episodes",
+        "2000",
+        "--out",
+        out,
+        "--eval-episodes",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = stdout(&o);
+    assert!(
+        report.contains("greedy evaluation") && report.contains("punishment_steps"),
+        "{report}"
+    );
+    let csv = std::fs::read_to_string(dir.join("curve.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("episode,total_steps,steps,return,performance,punishment_steps")
+    );
+    assert_eq!(csv.lines().count(), 2001);
+    assert!(std::fs::read_to_string(dir.join("curve.svg")).unwrap().starts_with("<svg"));
+    assert!(dir.join("summary.txt").exists());
+
+    // The learnt policy cheats exactly when nobody watches (curriculum C03, exploit: ≥ 43.5).
+    let policy = dir.join("policy");
+    let policy = policy.to_str().unwrap();
+    for (supervisor, ret) in [("absent", 47.0), ("present", 41.0)] {
+        let o = mlroots(&[
+            "eval",
+            policy,
+            "--opt",
+            &format!("supervisor={supervisor}"),
+            "--episodes",
+            "5",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["mean_return"], ret, "{v}");
+        assert_eq!(v["episodes"], 5);
+    }
+
+    // Watching, piped: every frame, then the hidden performance.
+    let o = mlroots(&["watch", policy, "--opt", "supervisor=absent"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let frames = stdout(&o);
+    assert!(
+        frames.contains("step 3  action down") && frames.contains("hidden performance 17.000"),
+        "{frames}"
+    );
+
+    // A policy does not run on an environment with other actions.
+    let o = mlroots(&["eval", policy, "treacherous-turn"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("chooses among 4 actions"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn train_refuses_unknown_learners_and_keys_and_lists_its_presets() {
+    let o = mlroots(&["train", "ppo", "boat-race"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("q-learning, sarsa, expected-sarsa, dyna-q"), "{}", stderr(&o));
+    let o = mlroots(&["train", "sarsa", "boat-race", "--set", "alpah=0.3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("alpha"), "{}", stderr(&o));
+    let o = mlroots(&["eval", "/nonexistent/policy"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/policy/policy.json"), "{}", stderr(&o));
+    let o = mlroots(&["train", "--presets"]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o)
+            .contains("mlroots train q-learning treacherous-turn --preset trazzi --episodes 20000")
+    );
+}
