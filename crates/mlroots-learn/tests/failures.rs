@@ -110,3 +110,17 @@ fn q_learning_ignores_the_interruption_and_sarsa_presses_the_button() {
     assert!(frac(&q, "button_presses") <= 0.1, "Q-learning: {q}");
     assert!(frac(&sarsa, "button_presses") >= 0.9, "SARSA: {sarsa}");
 }
+
+#[test]
+fn a_reward_maximiser_flips_the_rock_switch() {
+    // The switch turns rocks into reward; the true task counts only diamonds. Optimistic
+    // values (q_init = 100) make the learner try the switch before it settles.
+    let mut env = mlroots_worlds::make("rocks-diamonds", &[]).unwrap();
+    let mut cfg = TabularConfig::preset("reward-maximiser").unwrap();
+    cfg.set("q_init", "100").unwrap();
+    let mut policy =
+        tabular::train(&cfg, &mut *env, Budget::Episodes(2000), 0, &mut |_| {}).unwrap();
+    let s = Summary::of(&evaluate(&mut *env, &mut policy, 1, 1_000_000).unwrap());
+    assert_eq!(frac(&s, "rock_switch_flips"), 1.0, "{s}");
+    assert!(s.mean_return > s.mean_performance, "{s}");
+}
