@@ -74,7 +74,14 @@ fn main() {
                 let values: Vec<String> = v
                     .predicates
                     .iter()
-                    .map(|p| format!("{} = {:.3}{}", p.text, p.value, if p.pass { "" } else { " (fails)" }))
+                    .map(|p| {
+                        format!(
+                            "{} = {:.3}{}",
+                            p.text,
+                            p.value,
+                            if p.pass { "" } else { " (fails)" }
+                        )
+                    })
                     .collect();
                 println!(
                     "  set {set}: {} | {}",
@@ -86,10 +93,19 @@ fn main() {
         if markdown {
             let cell = |(lo, hi, ok): (f64, f64, bool)| {
                 let mark = if ok { "" } else { " ✗" };
-                if lo == hi { format!("{lo:.3}{mark}") } else { format!("{lo:.3} – {hi:.3}{mark}") }
+                if lo == hi {
+                    format!("{lo:.3}{mark}")
+                } else {
+                    format!("{lo:.3} – {hi:.3}{mark}")
+                }
             };
             for (i, t) in texts.iter().enumerate() {
-                println!("| {} | `{t}` | {} | {} |", sub.id, cell(ranges[0][i]), cell(ranges[1][i]));
+                println!(
+                    "| {} | `{t}` | {} | {} |",
+                    sub.id,
+                    cell(ranges[0][i]),
+                    cell(ranges[1][i])
+                );
             }
         }
     }

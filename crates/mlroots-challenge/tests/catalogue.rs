@@ -84,7 +84,11 @@ fn safe_references_fail_the_exploit() {
                 continue;
             }
             for (set, table, passed) in verdicts(&c, &safe.id, "reference", &exploit) {
-                assert!(!passed, "{}: {}'s reference passes {exploit}, seed set {set}:\n{table}", c.id, safe.id);
+                assert!(
+                    !passed,
+                    "{}: {}'s reference passes {exploit}, seed set {set}:\n{table}",
+                    c.id, safe.id
+                );
             }
             checked += 1;
         }
