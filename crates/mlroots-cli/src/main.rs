@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 failure, 2 usage error (unknown id, option or action letter).
 
 mod bench;
+mod challenge;
 mod curve;
 mod envs;
 mod eval;
@@ -50,6 +51,22 @@ enum Command {
     Eval(eval::Args),
     /// Replay one greedy episode of a saved policy in the terminal.
     Watch(watch::Args),
+    /// Check the challenge catalogue: every problem with file and line, the version lock.
+    Lint(challenge::LintArgs),
+    /// List the challenges and their sub-challenges.
+    Challenges {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The catalogue folder (default: ./challenges).
+        #[arg(long)]
+        root: Option<std::path::PathBuf>,
+    },
+    /// Show a challenge's statement, or a sub-challenge's rules, pass conditions and hints.
+    Show(challenge::ShowArgs),
+    /// Run a reference, a baseline, a learner configuration or an action string through the
+    /// judge, on public practice seeds, and print the verdict table (exit 1 unless it passes).
+    Judge(challenge::JudgeArgs),
 }
 
 /// An error in what the user typed: reported with exit code 2.
@@ -89,9 +106,14 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Watch(args) => watch::run(&args),
+        Command::Lint(args) => challenge::lint(&args),
+        Command::Challenges { json, root } => challenge::list(json, root.as_deref()),
+        Command::Show(args) => challenge::show(&args),
+        Command::Judge(args) => challenge::judge(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<challenge::NotPassed>() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e:#}");
             if e.is::<UsageError>() { ExitCode::from(2) } else { ExitCode::FAILURE }

@@ -1,0 +1,323 @@
+//! Running a solution the way the server counts it: a built-in learner configuration
+//! (reference solutions, naive baselines, a learner's own `LEARNER-CONFIG.toml`) trains in the
+//! sub-challenge's environment behind a [`Ledger`] that counts every step, finished episode
+//! and hidden event (exactly what the server's training ledger records), then the policy is
+//! evaluated greedily, one episode per seed. An action string is replayed from each reset.
+//! No IO: the caller reads files and prints.
+
+use std::collections::BTreeMap;
+
+use mlroots_env::{Action, ActionMeaning, Env, EnvError, HiddenMetrics, Info, Rng, Space, Step};
+use mlroots_learn::tabular::{self, TabularConfig, TabularPolicy};
+use mlroots_learn::{Budget, EpisodeRecord, Policy};
+use serde::Deserialize;
+
+use crate::expr::{EpisodeResult, TrainCounters};
+use crate::judge::{Verdict, judge};
+use crate::spec::{SubChallenge, Submission};
+
+/// A solution: how to produce the behaviour that is judged.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "learner", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Solution {
+    /// A tabular learner (`mlroots train` configurations), trained then evaluated greedily.
+    Tabular {
+        /// A preset of `mlroots-learn` (`reward-maximiser`, `on-policy`, `trazzi`, `one-strike`).
+        preset: Option<String>,
+        /// The algorithm when there is no preset (`q-learning`, `sarsa`, `expected-sarsa`,
+        /// `dyna-q`).
+        algo: Option<String>,
+        /// Overrides of configuration keys, as in `mlroots train --set KEY=VALUE`.
+        #[serde(default)]
+        set: BTreeMap<String, toml::Value>,
+        /// Training episodes.
+        train_episodes: Option<u64>,
+        /// Training steps.
+        train_steps: Option<u64>,
+        /// The training seed.
+        #[serde(default)]
+        seed: u64,
+        /// Why this configuration (documentation only).
+        #[serde(default)]
+        note: String,
+    },
+    /// Uniformly random actions, no training: the naive baseline.
+    Random {
+        /// The seed of the action stream.
+        #[serde(default)]
+        seed: u64,
+        /// Documentation only.
+        #[serde(default)]
+        note: String,
+    },
+    /// An action string (letters of the environment's actions, `LETTERS*N` repeats), replayed
+    /// from each evaluation reset.
+    Actions {
+        /// The string.
+        actions: String,
+        /// Documentation only.
+        #[serde(default)]
+        note: String,
+    },
+}
+
+/// Why a solution could not be run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// The solution file does not parse or names no entry for the sub-challenge.
+    #[error("{0}")]
+    Solution(String),
+    /// The learner configuration is refused.
+    #[error("learner configuration: {0}")]
+    Config(#[from] tabular::ConfigError),
+    /// Training failed.
+    #[error("training: {0}")]
+    Train(#[from] tabular::TrainError),
+    /// The environment could not be made.
+    #[error("{0}")]
+    Make(#[from] mlroots_worlds::MakeError),
+    /// The environment refused a step.
+    #[error("evaluation: {0}")]
+    Env(#[from] EnvError),
+    /// This solution cannot be submitted to this sub-challenge.
+    #[error("{sub} takes {submission} submissions; {got} cannot be judged there")]
+    Kind {
+        /// The sub-challenge.
+        sub: String,
+        /// What it takes.
+        submission: &'static str,
+        /// What was given.
+        got: &'static str,
+    },
+}
+
+impl Solution {
+    /// The solution for sub-challenge `sub` in a solution file's text: either one table with a
+    /// `learner` key, or one table per sub-challenge id (as in `solution/reference.toml`).
+    pub fn from_toml(text: &str, sub: &str) -> Result<Solution, RunError> {
+        let bad = |e: String| RunError::Solution(e);
+        let value: toml::Table = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let entry = if value.contains_key("learner") {
+            toml::Value::Table(value)
+        } else {
+            value.get(sub).cloned().ok_or_else(|| {
+                bad(format!(
+                    "no solution for {sub}; the file has: {}",
+                    value.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
+            })?
+        };
+        entry.try_into().map_err(|e: toml::de::Error| bad(format!("{sub}: {}", e.message())))
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Solution::Tabular { .. } => "a tabular learner",
+            Solution::Random { .. } => "a random policy",
+            Solution::Actions { .. } => "an action string",
+        }
+    }
+}
+
+/// Counts what the server's ledger counts while a learner trains: every step, every finished
+/// episode, and every hidden event (read at the end of each episode, or when an unfinished
+/// one is abandoned by a reset or by the end of training).
+pub struct Ledger<'a> {
+    env: &'a mut dyn Env,
+    counters: TrainCounters,
+    in_episode: bool,
+}
+
+impl<'a> Ledger<'a> {
+    /// Starts counting in `env`.
+    pub fn new(env: &'a mut dyn Env) -> Self {
+        let mut counters = TrainCounters::default();
+        for name in env.hidden_metrics().event_names {
+            counters.events.insert(name.to_string(), 0);
+        }
+        Ledger { env, counters, in_episode: false }
+    }
+
+    fn harvest(&mut self) {
+        let hidden = self.env.hidden_metrics();
+        for (name, &count) in hidden.event_names.iter().zip(hidden.event_counts) {
+            *self.counters.events.entry(name.to_string()).or_default() += u64::from(count);
+        }
+    }
+
+    /// The counters, the unfinished episode's events included.
+    pub fn finish(mut self) -> TrainCounters {
+        if self.in_episode {
+            self.harvest();
+        }
+        self.counters
+    }
+}
+
+impl Env for Ledger<'_> {
+    fn id(&self) -> &str {
+        self.env.id()
+    }
+    fn action_space(&self) -> mlroots_env::Discrete {
+        self.env.action_space()
+    }
+    fn action_meanings(&self) -> &[ActionMeaning] {
+        self.env.action_meanings()
+    }
+    fn observation_space(&self) -> &Space {
+        self.env.observation_space()
+    }
+    fn reward_range(&self) -> (f64, f64) {
+        self.env.reward_range()
+    }
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Info {
+        if self.in_episode {
+            self.harvest();
+        }
+        self.in_episode = true;
+        self.env.reset(seed, obs)
+    }
+    fn step(&mut self, action: Action, obs: &mut [f32]) -> Result<Step, EnvError> {
+        let step = self.env.step(action, obs)?;
+        self.counters.steps += 1;
+        if step.done() {
+            self.harvest();
+            self.counters.episodes += 1;
+            self.in_episode = false;
+        }
+        Ok(step)
+    }
+    fn render_ascii(&self) -> String {
+        self.env.render_ascii()
+    }
+    fn render_rgb(&self, out: &mut Vec<u8>) -> (usize, usize) {
+        self.env.render_rgb(out)
+    }
+    fn hidden_metrics(&self) -> HiddenMetrics<'_> {
+        self.env.hidden_metrics()
+    }
+}
+
+/// What acts in evaluation.
+pub enum Actor {
+    /// A trained tabular policy.
+    Tabular(TabularPolicy),
+    /// Uniformly random actions from a seeded stream.
+    Random(Rng),
+    /// An action string replayed from each reset.
+    Actions(Vec<Action>),
+}
+
+/// A trained solution: what acts, and the training counters.
+pub struct Trained {
+    /// The actor.
+    pub actor: Actor,
+    /// What training cost (zero for untrained solutions).
+    pub counters: TrainCounters,
+}
+
+/// Trains `solution` for `sub` in its training environment, counting as the server does.
+pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunError> {
+    if sub.submission != Submission::Sessions && !matches!(solution, Solution::Actions { .. }) {
+        return Err(RunError::Kind {
+            sub: sub.id.clone(),
+            submission: sub.submission.as_str(),
+            got: solution.name(),
+        });
+    }
+    let mut env = sub.env.make()?;
+    let mut counters = TrainCounters::default();
+    for name in &sub.env.events {
+        counters.events.insert(name.clone(), 0);
+    }
+    let actor = match solution {
+        Solution::Tabular { preset, algo, set, train_episodes, train_steps, seed, .. } => {
+            let mut cfg = match (preset, algo) {
+                (Some(p), None) => TabularConfig::preset(p)?,
+                (p, Some(a)) => TabularConfig::for_algorithm(a, p.as_deref())?,
+                (None, None) => TabularConfig::default(),
+            };
+            for (key, value) in set {
+                let text = match value {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                cfg.set(key, &text)?;
+            }
+            let budget = match (train_episodes, train_steps) {
+                (Some(n), None) => Budget::Episodes(*n),
+                (None, Some(n)) => Budget::Steps(*n),
+                _ => {
+                    return Err(RunError::Solution(
+                        "a tabular solution needs exactly one of train_episodes and train_steps"
+                            .into(),
+                    ));
+                }
+            };
+            let mut ledger = Ledger::new(&mut *env);
+            let policy = tabular::train(&cfg, &mut ledger, budget, *seed, &mut |_| {})?;
+            counters = ledger.finish();
+            Actor::Tabular(policy)
+        }
+        Solution::Random { seed, .. } => Actor::Random(Rng::seed_from_u64(*seed)),
+        Solution::Actions { actions, .. } => {
+            Actor::Actions(mlroots_worlds::parse_actions(&*env, actions)?)
+        }
+    };
+    Ok(Trained { actor, counters })
+}
+
+/// Evaluates `trained` in `sub`'s evaluation environment, one episode per seed (the greedy
+/// policy; an action string stops where it ends if the episode has not).
+pub fn evaluate(
+    sub: &SubChallenge,
+    trained: &mut Trained,
+    seeds: &[u64],
+) -> Result<Vec<EpisodeResult>, RunError> {
+    let mut env = sub.eval_env.make()?;
+    let n = env.action_space().n;
+    let mut obs = vec![0.0; env.observation_space().flat_len()];
+    let mut out = Vec::with_capacity(seeds.len());
+    for (i, &seed) in seeds.iter().enumerate() {
+        let mut info = env.reset(Some(seed), &mut obs);
+        let (mut steps, mut ret) = (0u32, 0.0);
+        loop {
+            let action = match &mut trained.actor {
+                Actor::Tabular(p) => p.act(&obs, &info),
+                Actor::Random(rng) => rng.below(n),
+                Actor::Actions(list) => match list.get(steps as usize) {
+                    Some(&a) => a,
+                    None => break,
+                },
+            };
+            let step = env.step(action, &mut obs)?;
+            steps += 1;
+            ret += step.reward;
+            if step.done() {
+                break;
+            }
+            info = step.info;
+        }
+        let record = EpisodeRecord::from_env(&*env, i as u64, steps, u64::from(steps), ret);
+        out.push(EpisodeResult::from(&record));
+    }
+    Ok(out)
+}
+
+/// A judged run.
+pub struct Outcome {
+    /// The training counters.
+    pub train: TrainCounters,
+    /// The evaluation episodes.
+    pub eval: Vec<EpisodeResult>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// Trains, evaluates on `seeds` and judges.
+pub fn run(sub: &SubChallenge, solution: &Solution, seeds: &[u64]) -> Result<Outcome, RunError> {
+    let mut trained = train(sub, solution)?;
+    let eval = evaluate(sub, &mut trained, seeds)?;
+    let verdict = judge(sub, &eval, &trained.counters);
+    Ok(Outcome { train: trained.counters, eval, verdict })
+}

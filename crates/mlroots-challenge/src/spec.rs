@@ -1,0 +1,796 @@
+//! The challenge format in two phases: the raw [`ChallengeSpec`] as written in
+//! `challenge.toml` (serde, unknown fields rejected, spans kept), validated into a typed
+//! [`Challenge`]. Validation collects every problem with its line and column, so that the
+//! linter reports them all at once.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::expr::{Expr, Scope, Type};
+
+/// A challenge as written in `challenge.toml`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ML Roots You challenge", description = "challenges/*/challenge.toml")]
+pub struct ChallengeSpec {
+    /// The folder name: `C03-safety-gridworlds`.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// Bumped whenever the scoring of any sub-challenge changes (see `versions.lock`).
+    #[schemars(with = "u32")]
+    pub version: Spanned<u32>,
+    /// The title shown in the catalogue.
+    pub title: String,
+    /// The track: `agents`, `models`, `data`.
+    #[schemars(with = "String")]
+    pub track: Spanned<String>,
+    /// One line for the catalogue.
+    pub summary: String,
+    /// The sub-challenges, in the order they are shown.
+    #[schemars(with = "Vec<SubSpec>")]
+    pub sub: Vec<Spanned<SubSpec>>,
+}
+
+/// A sub-challenge as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubSpec {
+    /// Unique within the challenge, upper case: `SI-X`.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// The title.
+    pub title: String,
+    /// exploit, safe or open.
+    pub kind: Kind,
+    /// The environment learners train in (`name` or `name-vN`).
+    #[schemars(with = "String")]
+    pub env: Spanned<String>,
+    /// Its options (the variant among them), as text.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub options: Option<Spanned<BTreeMap<String, String>>>,
+    /// The environment of the evaluation, when it differs from the training one.
+    #[serde(default)]
+    pub eval: Option<EnvSpec>,
+    /// What the learner observes (documentation for the client; the environment's options
+    /// decide it).
+    #[serde(default)]
+    pub observation: Observation,
+    /// What is submitted.
+    pub submission: Submission,
+    /// The phase budgets.
+    pub budget: BudgetSpec,
+    /// Conditions over the training counters (`train.*`); a broken rule voids the attempt.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub rules: Vec<Spanned<String>>,
+    /// Conditions over the evaluation (and training) that must all hold to pass.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub pass: Vec<Spanned<String>>,
+    /// Open sub-challenges: the number they are ranked by.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub metric: Option<Spanned<String>>,
+    /// Open sub-challenges: whether a higher or lower metric ranks first.
+    #[serde(default)]
+    pub better: Option<Better>,
+    /// Points for a solve (hint costs are subtracted).
+    #[schemars(with = "u32")]
+    pub points: Spanned<u32>,
+    /// Hints, in increasing order of help.
+    #[serde(default)]
+    #[schemars(with = "Vec<Hint>")]
+    pub hints: Vec<Spanned<Hint>>,
+}
+
+/// An environment with options.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvSpec {
+    /// The id.
+    #[schemars(with = "String")]
+    pub env: Spanned<String>,
+    /// Its options.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub options: Option<Spanned<BTreeMap<String, String>>>,
+}
+
+/// The budgets as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSpec {
+    /// The most training steps over all sessions.
+    pub train_steps: Option<u64>,
+    /// The most training episodes over all sessions.
+    pub train_episodes: Option<u64>,
+    /// Evaluation episodes (one hidden seed each).
+    #[schemars(with = "u32")]
+    pub eval_episodes: Spanned<u32>,
+}
+
+/// The kind of a sub-challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Show the failure: a naive reward maximiser's behaviour.
+    Exploit,
+    /// Get the reward without the failure.
+    Safe,
+    /// A research problem, ranked by a metric.
+    Open,
+}
+
+impl Kind {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Exploit => "exploit",
+            Kind::Safe => "safe",
+            Kind::Open => "open",
+        }
+    }
+}
+
+/// What a learner observes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Observation {
+    /// The board: one value per cell.
+    #[default]
+    Board,
+    /// One discrete state index.
+    Index,
+    /// Pixels.
+    Pixels,
+    /// A view around the agent.
+    Egocentric,
+}
+
+/// What is submitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Submission {
+    /// The learner acts through server-side sessions (train, then evaluate on hidden seeds).
+    Sessions,
+    /// An action string, replayed from each evaluation reset.
+    Actions,
+    /// ASCII levels.
+    Levels,
+    /// Mazes.
+    Mazes,
+    /// Weights of a declared fixed architecture.
+    Weights,
+}
+
+impl Submission {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Submission::Sessions => "sessions",
+            Submission::Actions => "actions",
+            Submission::Levels => "levels",
+            Submission::Mazes => "mazes",
+            Submission::Weights => "weights",
+        }
+    }
+}
+
+/// Which way an open metric ranks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Better {
+    /// Higher is better.
+    #[default]
+    Higher,
+    /// Lower is better.
+    Lower,
+}
+
+/// A hint and what it costs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hint {
+    /// The hint (Markdown).
+    pub text: String,
+    /// Points subtracted from the solve.
+    pub cost: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validated form.
+
+/// A validated challenge.
+#[derive(Clone, Debug, Serialize)]
+pub struct Challenge {
+    /// The id (its folder name).
+    pub id: String,
+    /// The version of its scoring.
+    pub version: u32,
+    /// The title.
+    pub title: String,
+    /// The track.
+    pub track: String,
+    /// One line for the catalogue.
+    pub summary: String,
+    /// The learner-facing statement (Markdown).
+    pub statement: String,
+    /// The sub-challenges.
+    pub subs: Vec<SubChallenge>,
+}
+
+impl Challenge {
+    /// The sub-challenge `id`.
+    pub fn sub(&self, id: &str) -> Option<&SubChallenge> {
+        self.subs.iter().find(|s| s.id == id)
+    }
+}
+
+/// An environment id with its options, checked against the registry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvRef {
+    /// The id.
+    pub id: String,
+    /// Its options, by key.
+    pub options: BTreeMap<String, String>,
+    /// The hidden events it declares.
+    pub events: Vec<String>,
+}
+
+impl EnvRef {
+    /// Makes the environment.
+    pub fn make(&self) -> Result<Box<dyn mlroots_env::Env>, mlroots_worlds::MakeError> {
+        let opts: Vec<(&str, &str)> =
+            self.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        mlroots_worlds::make(&self.id, &opts)
+    }
+}
+
+/// The phase budgets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Budgets {
+    /// The most training steps.
+    pub train_steps: Option<u64>,
+    /// The most training episodes.
+    pub train_episodes: Option<u64>,
+    /// Evaluation episodes.
+    pub eval_episodes: u32,
+}
+
+/// A checked condition with its source text.
+#[derive(Clone, Debug, Serialize)]
+pub struct Condition {
+    /// As written.
+    pub text: String,
+    /// Parsed and checked.
+    #[serde(skip)]
+    pub expr: Expr,
+}
+
+/// A ranking metric.
+#[derive(Clone, Debug, Serialize)]
+pub struct Metric {
+    /// The number, as written.
+    pub text: String,
+    /// Which way it ranks.
+    pub better: Better,
+    /// Parsed and checked.
+    #[serde(skip)]
+    pub expr: Expr,
+}
+
+/// A validated sub-challenge.
+#[derive(Clone, Debug, Serialize)]
+pub struct SubChallenge {
+    /// The id.
+    pub id: String,
+    /// The title.
+    pub title: String,
+    /// exploit, safe or open.
+    pub kind: Kind,
+    /// The training environment.
+    pub env: EnvRef,
+    /// The evaluation environment (the training one unless the spec names another).
+    pub eval_env: EnvRef,
+    /// What the learner observes.
+    pub observation: Observation,
+    /// What is submitted.
+    pub submission: Submission,
+    /// The budgets.
+    pub budget: Budgets,
+    /// Rules over the training counters; the budgets come first, as rules.
+    pub rules: Vec<Condition>,
+    /// Pass conditions.
+    pub pass: Vec<Condition>,
+    /// The ranking metric of an open sub-challenge.
+    pub metric: Option<Metric>,
+    /// Points for a solve.
+    pub points: u32,
+    /// Hints in increasing order of help.
+    pub hints: Vec<Hint>,
+}
+
+/// One problem found in a challenge file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// The file.
+    pub file: String,
+    /// Line, from 1 (0 when the problem has no place in the file).
+    pub line: usize,
+    /// Column, from 1.
+    pub column: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        }
+    }
+}
+
+/// Collects diagnostics against one file's text.
+pub(crate) struct Report<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+    pub(crate) out: Vec<Diagnostic>,
+}
+
+impl<'a> Report<'a> {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
+        Report { file, text, out: Vec::new() }
+    }
+
+    /// A problem at byte `offset` (None: the whole file).
+    pub(crate) fn at(&mut self, offset: Option<usize>, message: impl Into<String>) {
+        let (line, column) = match offset {
+            Some(o) => line_col(self.text, o),
+            None => (0, 0),
+        };
+        self.out.push(Diagnostic {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn span(&mut self, span: &Range<usize>, message: impl Into<String>) {
+        self.at(Some(span.start), message);
+    }
+}
+
+/// Line and column (from 1) of byte `offset` of `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Where a string value's content starts in the file: after its opening quote(s).
+fn content_start(text: &str, span: &Range<usize>) -> usize {
+    let raw = text.get(span.clone()).unwrap_or("");
+    let quote = if raw.starts_with("\"\"\"") || raw.starts_with("'''") { 3 } else { 1 };
+    let mut start = span.start + quote;
+    // A multi-line string drops a newline right after its opening quotes.
+    if quote == 3 && text[start..].starts_with('\n') {
+        start += 1;
+    }
+    start
+}
+
+/// Parses and validates `challenge.toml` (named `file` in diagnostics) with its statement.
+pub fn parse(file: &str, text: &str, statement: String) -> Result<Challenge, Vec<Diagnostic>> {
+    let mut report = Report::new(file, text);
+    let spec: ChallengeSpec = match toml::from_str(text) {
+        Ok(s) => s,
+        Err(e) => {
+            let msg = e.message().to_string();
+            report.at(e.span().map(|s| s.start), msg);
+            return Err(report.out);
+        }
+    };
+    let challenge = validate(spec, statement, &mut report);
+    if report.out.is_empty() { Ok(challenge) } else { Err(report.out) }
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn validate(spec: ChallengeSpec, statement: String, r: &mut Report<'_>) -> Challenge {
+    let id = spec.id.get_ref().clone();
+    let id_ok = id.len() > 4
+        && id.starts_with('C')
+        && id[1..3].bytes().all(|b| b.is_ascii_digit())
+        && id.as_bytes()[3] == b'-'
+        && is_kebab(&id[4..]);
+    if !id_ok {
+        r.span(&spec.id.span(), format!("challenge id {id:?} must look like C03-safety-gridworlds (C, two digits, a dash, kebab-case)"));
+    }
+    if *spec.version.get_ref() == 0 {
+        r.span(&spec.version.span(), "version starts at 1");
+    }
+    if !is_kebab(spec.track.get_ref()) {
+        r.span(&spec.track.span(), "track must be kebab-case (agents, models, data)");
+    }
+    if spec.title.trim().is_empty() {
+        r.at(None, "title is empty");
+    }
+    if statement.trim().is_empty() {
+        r.at(None, "statement.md is missing or empty: write the concept, the environment, what to do and how it is scored");
+    }
+    if spec.sub.is_empty() {
+        r.at(None, "a challenge needs at least one [[sub]]");
+    }
+    let mut subs: Vec<SubChallenge> = Vec::new();
+    for s in spec.sub {
+        let span = s.span();
+        let s = s.into_inner();
+        let sid = s.id.get_ref().clone();
+        let sid_ok = !sid.is_empty()
+            && sid.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if !sid_ok {
+            r.span(
+                &s.id.span(),
+                format!(
+                    "sub-challenge id {sid:?} must be upper case letters, digits and dashes (SI-X)"
+                ),
+            );
+        }
+        if subs.iter().any(|o| o.id == sid) {
+            r.span(&s.id.span(), format!("sub-challenge id {sid} is used twice"));
+        }
+        if let Some(sub) = validate_sub(s, r, &span) {
+            subs.push(sub);
+        } else {
+            // Keep the id for the duplicate check even when the rest is broken.
+            subs.push(placeholder(sid));
+        }
+    }
+    Challenge {
+        id,
+        version: spec.version.into_inner(),
+        title: spec.title,
+        track: spec.track.into_inner(),
+        summary: spec.summary,
+        statement,
+        subs,
+    }
+}
+
+fn placeholder(id: String) -> SubChallenge {
+    let env = EnvRef { id: String::new(), options: BTreeMap::new(), events: Vec::new() };
+    SubChallenge {
+        id,
+        title: String::new(),
+        kind: Kind::Exploit,
+        env: env.clone(),
+        eval_env: env,
+        observation: Observation::Board,
+        submission: Submission::Sessions,
+        budget: Budgets { train_steps: None, train_episodes: None, eval_episodes: 0 },
+        rules: Vec::new(),
+        pass: Vec::new(),
+        metric: None,
+        points: 0,
+        hints: Vec::new(),
+    }
+}
+
+fn env_ref(
+    env: &Spanned<String>,
+    options: &Option<Spanned<BTreeMap<String, String>>>,
+    r: &mut Report<'_>,
+) -> Option<EnvRef> {
+    let empty = BTreeMap::new();
+    let (map, options_span) = match options {
+        Some(o) => (o.get_ref(), o.span()),
+        None => (&empty, env.span()),
+    };
+    let opts: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    match mlroots_worlds::make(env.get_ref(), &opts) {
+        Ok(e) => Some(EnvRef {
+            id: env.get_ref().clone(),
+            options: map.clone(),
+            events: e.hidden_metrics().event_names.iter().map(|s| s.to_string()).collect(),
+        }),
+        Err(e @ mlroots_worlds::MakeError::UnknownEnv { .. })
+        | Err(e @ mlroots_worlds::MakeError::UnknownVersion { .. }) => {
+            r.span(&env.span(), e.to_string());
+            None
+        }
+        Err(e) => {
+            r.span(&options_span, e.to_string());
+            None
+        }
+    }
+}
+
+fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<SubChallenge> {
+    let before = r.out.len();
+    let sid = s.id.get_ref().clone();
+    let env = env_ref(&s.env, &s.options, r);
+    let eval_env = match &s.eval {
+        Some(e) => env_ref(&e.env, &e.options, r),
+        None => env.clone(),
+    };
+    let sessions = s.submission == Submission::Sessions;
+    let b = &s.budget;
+    if *b.eval_episodes.get_ref() == 0 {
+        r.span(&b.eval_episodes.span(), format!("{sid}: eval_episodes must be at least 1"));
+    }
+    if sessions && b.train_steps.is_none() && b.train_episodes.is_none() {
+        r.span(
+            span,
+            format!(
+                "{sid}: a sessions sub-challenge needs budget.train_steps or budget.train_episodes"
+            ),
+        );
+    }
+    if !sessions && (b.train_steps.is_some() || b.train_episodes.is_some()) {
+        r.span(
+            span,
+            format!(
+                "{sid}: an artefact ({}) is not trained by the judge: remove the training budgets",
+                s.submission.as_str()
+            ),
+        );
+    }
+    if matches!(s.submission, Submission::Levels | Submission::Mazes | Submission::Weights) {
+        r.span(
+            span,
+            format!(
+                "{sid}: the judge of {} artefacts is not built yet; use sessions or actions",
+                s.submission.as_str()
+            ),
+        );
+    }
+    // When an environment is in error its events are unknown: expressions are still checked,
+    // with any event name accepted, so that every other problem shows too.
+    let rule_scope = Scope {
+        train: true,
+        eval: false,
+        train_events: env.as_ref().map(|e| e.events.as_slice()),
+        eval_events: eval_env.as_ref().map(|e| e.events.as_slice()),
+    };
+    let pass_scope = Scope { eval: true, ..rule_scope.clone() };
+    let metric_scope = Scope { train: false, ..pass_scope.clone() };
+    let mut conditions = |list: &[Spanned<String>], scope: &Scope<'_>, what: &str| {
+        let mut out = Vec::new();
+        for c in list {
+            match Expr::parse(c.get_ref(), scope, Type::Bool) {
+                Ok(expr) => out.push(Condition { text: c.get_ref().clone(), expr }),
+                Err(e) => {
+                    let at = content_start(r.text, &c.span()) + e.offset;
+                    r.at(Some(at), format!("{sid}: {what} `{}`: {}", c.get_ref(), e.message));
+                }
+            }
+        }
+        out
+    };
+    let mut rules = Vec::new();
+    for (key, limit) in [("steps", b.train_steps), ("episodes", b.train_episodes)] {
+        if let Some(n) = limit {
+            let text = format!("train.{key} <= {n}");
+            let expr = Expr::parse(&text, &rule_scope, Type::Bool).expect("a budget rule parses");
+            rules.push(Condition { text, expr });
+        }
+    }
+    rules.extend(conditions(&s.rules, &rule_scope, "rule"));
+    let pass = conditions(&s.pass, &pass_scope, "pass condition");
+    let metric = match &s.metric {
+        Some(m) => match Expr::parse(m.get_ref(), &metric_scope, Type::Num) {
+            Ok(expr) => Some(Metric {
+                text: m.get_ref().clone(),
+                better: s.better.unwrap_or_default(),
+                expr,
+            }),
+            Err(e) => {
+                let at = content_start(r.text, &m.span()) + e.offset;
+                r.at(Some(at), format!("{sid}: metric `{}`: {}", m.get_ref(), e.message));
+                None
+            }
+        },
+        None => None,
+    };
+    match s.kind {
+        Kind::Open if s.metric.is_none() => {
+            r.span(span, format!("{sid}: an open sub-challenge is ranked: give it a metric"))
+        }
+        Kind::Exploit | Kind::Safe if s.metric.is_some() || s.better.is_some() => {
+            r.span(span, format!("{sid}: only open sub-challenges have a metric"))
+        }
+        Kind::Exploit | Kind::Safe if s.pass.is_empty() => r.span(
+            span,
+            format!("{sid}: an {} sub-challenge needs pass conditions", s.kind.as_str()),
+        ),
+        _ => {}
+    }
+    if *s.points.get_ref() == 0 {
+        r.span(&s.points.span(), format!("{sid}: points must be positive"));
+    }
+    let mut hint_total = 0u32;
+    for h in &s.hints {
+        if h.get_ref().text.trim().is_empty() {
+            r.span(&h.span(), format!("{sid}: empty hint"));
+        }
+        hint_total = hint_total.saturating_add(h.get_ref().cost);
+    }
+    if hint_total >= *s.points.get_ref() && !s.hints.is_empty() {
+        r.span(&s.points.span(), format!("{sid}: the hints cost {hint_total}, as much as the sub-challenge is worth ({}); lower their costs", s.points.get_ref()));
+    }
+    if s.title.trim().is_empty() {
+        r.span(span, format!("{sid}: title is empty"));
+    }
+    if r.out.len() > before {
+        return None;
+    }
+    Some(SubChallenge {
+        id: sid,
+        title: s.title,
+        kind: s.kind,
+        env: env?,
+        eval_env: eval_env?,
+        observation: s.observation,
+        submission: s.submission,
+        budget: Budgets {
+            train_steps: b.train_steps,
+            train_episodes: b.train_episodes,
+            eval_episodes: *b.eval_episodes.get_ref(),
+        },
+        rules,
+        pass,
+        metric,
+        points: s.points.into_inner(),
+        hints: s.hints.into_iter().map(Spanned::into_inner).collect(),
+    })
+}
+
+/// The JSON Schema of `challenge.toml`, as committed in `challenges/challenge.schema.json`.
+pub fn schema_json() -> String {
+    let schema = schemars::schema_for!(ChallengeSpec);
+    let mut s = serde_json::to_string_pretty(&schema).expect("a schema serialises");
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "C99-test"
+version = 1
+title = "Test"
+track = "agents"
+summary = "A test."
+
+[[sub]]
+id = "AS-X"
+title = "Cheat"
+kind = "exploit"
+env = "absent-supervisor"
+options = { supervisor = "absent" }
+submission = "sessions"
+budget = { train_episodes = 100, eval_episodes = 5 }
+rules = ["train.events.punishment_steps >= 0"]
+pass = ["eval.mean.return >= 43.5"]
+points = 100
+hints = [{ text = "Maximise the reward.", cost = 10 }]
+
+[[sub]]
+id = "AS-O"
+title = "Rank"
+kind = "open"
+env = "absent-supervisor"
+submission = "actions"
+budget = { eval_episodes = 1 }
+metric = "eval.mean.performance"
+points = 300
+"#;
+
+    fn diagnostics(text: &str) -> Vec<Diagnostic> {
+        parse("c.toml", text, "statement".into()).expect_err("should fail")
+    }
+
+    #[test]
+    fn a_good_challenge_validates() {
+        let c = parse("c.toml", GOOD, "# Test".into()).unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!((c.id.as_str(), c.version, c.subs.len()), ("C99-test", 1, 2));
+        let x = c.sub("AS-X").unwrap();
+        assert_eq!(x.rules[0].text, "train.episodes <= 100");
+        assert_eq!(x.rules.len(), 2);
+        assert_eq!(x.env.events, ["punishment_steps"]);
+        assert_eq!(c.sub("AS-O").unwrap().metric.as_ref().unwrap().better, Better::Higher);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let bad = GOOD
+            .replace("supervisor = \"absent\"", "supervisor = \"gone\"")
+            .replace("train.events.punishment_steps", "train.events.punishment")
+            .replace("eval.mean.return >= 43.5", "eval.mean.return >= ")
+            .replace("metric = \"eval.mean.performance\"\n", "")
+            .replace("cost = 10", "cost = 100");
+        let d = diagnostics(&bad);
+        let lines: Vec<(usize, &str)> = d.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert_eq!(d.len(), 4, "{lines:#?}");
+        let line_of = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        assert_eq!(d[0].line, line_of("options = "), "{lines:?}");
+        assert!(d[0].message.contains("accepted: random, present, absent"), "{lines:?}");
+        // The event is checked even though the environment's options are wrong: its events
+        // are unknown, so any name is accepted, and the next problems still show.
+        assert!(
+            d[1].line == line_of("pass = ") && d[1].message.contains("ends too early"),
+            "{lines:?}"
+        );
+        assert_eq!(d[1].column, "pass = [\"eval.mean.return >= ".len() + 1, "{lines:?}");
+        assert!(
+            d[2].line == line_of("points = 100") && d[2].message.contains("hints cost"),
+            "{lines:?}"
+        );
+        assert!(d[3].message.contains("give it a metric"), "{lines:?}");
+        assert!(d[0].to_string().starts_with(&format!("c.toml:{}:", line_of("options = "))));
+        // With the environment right, the misspelt event is reported at its column.
+        let bad = GOOD.replace("train.events.punishment_steps", "train.events.punishment");
+        let d = diagnostics(&bad);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].line, bad.lines().position(|l| l.starts_with("rules")).unwrap() + 1);
+        assert_eq!(d[0].column, "rules = [\"".len() + 1, "{d:?}");
+        assert!(d[0].message.contains("declares: punishment_steps"), "{d:?}");
+    }
+
+    #[test]
+    fn unknown_fields_and_syntax_errors_have_a_line() {
+        let d = diagnostics(&GOOD.replace("points = 300", "points = 300\npionts = 3"));
+        assert_eq!(d.len(), 1);
+        let bad = GOOD.replace("points = 300", "points = 300\npionts = 3");
+        let line = bad.lines().position(|l| l.starts_with("pionts")).unwrap() + 1;
+        assert!(d[0].message.contains("pionts") && d[0].line == line, "{d:?}");
+        let d = diagnostics(&GOOD.replace("title = \"Test\"", "title = "));
+        assert_eq!(d[0].line, 4, "{d:?}");
+    }
+
+    #[test]
+    fn ids_envs_and_budgets_are_checked() {
+        let bad = GOOD
+            .replace("C99-test", "c99 test")
+            .replace("AS-O", "AS-X")
+            .replace(
+                "env = \"absent-supervisor\"\nsubmission = \"actions\"",
+                "env = \"absent-supervisor-v9\"\nsubmission = \"actions\"",
+            )
+            .replace(
+                "budget = { train_episodes = 100, eval_episodes = 5 }",
+                "budget = { eval_episodes = 0 }",
+            );
+        let d = diagnostics(&bad);
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert!(msgs.iter().any(|m| m.contains("must look like C03")), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("used twice")), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("no version v9")), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("eval_episodes must be at least 1")), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("needs budget.train_steps")), "{msgs:#?}");
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}

@@ -1,0 +1,109 @@
+//! The catalogue as CI checks it: every challenge lints clean and is recorded in the version
+//! lock, the committed schema is the generated one, every reference solution passes its
+//! sub-challenge and every naive baseline fails it on three practice seed sets, and every safe
+//! reference fails the matching exploit sub-challenge (so that the exploit measures the
+//! failure, not competence).
+
+use std::path::{Path, PathBuf};
+
+use mlroots_challenge::spec::Kind;
+use mlroots_challenge::{Challenge, judge, load, lock, run, seeds, spec};
+
+/// The seed sets the tests evaluate on (the calibration used 0..4; set 0 is `mlroots judge`'s
+/// default).
+const SETS: [u32; 3] = [1, 2, 3];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../challenges")
+}
+
+fn catalogue() -> Vec<Challenge> {
+    load::catalogue(&root()).unwrap_or_else(|problems| {
+        panic!("{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+    })
+}
+
+#[test]
+fn every_challenge_lints_clean_and_is_locked() {
+    let challenges = catalogue();
+    assert!(challenges.iter().any(|c| c.id == "C03-safety-gridworlds"));
+    let lock = load::read_lock(&root()).unwrap();
+    let problems = lock::check(&challenges, &lock);
+    assert!(problems.is_empty(), "run `mlroots lint --update-lock`: {problems:#?}");
+}
+
+#[test]
+fn the_committed_schema_is_the_generated_one() {
+    let committed = std::fs::read_to_string(root().join(load::SCHEMA_FILE)).unwrap_or_default();
+    assert!(
+        committed == spec::schema_json(),
+        "challenges/{} is out of date: run `mlroots lint --schema > challenges/{}`",
+        load::SCHEMA_FILE,
+        load::SCHEMA_FILE
+    );
+}
+
+/// Trains `kind`'s solution of `sub` once, then judges it on each seed set.
+fn verdicts(c: &Challenge, sub: &str, kind: &str, judged: &str) -> Vec<(u32, String, bool)> {
+    let dir = root().join(&c.id);
+    let target = c.sub(judged).unwrap();
+    let solution = load::solution(&dir, kind, sub).unwrap();
+    let mut trained = run::train(target, &solution).unwrap();
+    SETS.iter()
+        .map(|&set| {
+            let s = seeds::practice_seeds(set, target.budget.eval_episodes);
+            let eval = run::evaluate(target, &mut trained, &s).unwrap();
+            let v = judge(target, &eval, &trained.counters);
+            (set, v.table(), v.passed)
+        })
+        .collect()
+}
+
+#[test]
+fn references_pass_and_baselines_fail_on_three_seed_sets() {
+    for c in catalogue() {
+        for sub in &c.subs {
+            for (set, table, passed) in verdicts(&c, &sub.id, "reference", &sub.id) {
+                assert!(passed, "{}/{} reference, seed set {set}:\n{table}", c.id, sub.id);
+            }
+            for (set, table, passed) in verdicts(&c, &sub.id, "baseline", &sub.id) {
+                assert!(!passed, "{}/{} baseline, seed set {set}:\n{table}", c.id, sub.id);
+            }
+        }
+    }
+}
+
+#[test]
+fn safe_references_fail_the_exploit() {
+    let mut checked = 0;
+    for c in catalogue() {
+        for safe in c.subs.iter().filter(|s| s.kind == Kind::Safe) {
+            let Some(stage) = safe.id.strip_suffix("-S") else { continue };
+            let exploit = format!("{stage}-X");
+            if c.sub(&exploit).is_none() {
+                continue;
+            }
+            for (set, table, passed) in verdicts(&c, &safe.id, "reference", &exploit) {
+                assert!(
+                    !passed,
+                    "{}: {}'s reference passes {exploit}, seed set {set}:\n{table}",
+                    c.id, safe.id
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9, "only {checked} safe/exploit pairs");
+}
+
+#[test]
+fn a_broken_rule_voids_the_reference() {
+    // The judge counts training as the server will: the island's exploit reference enters the
+    // water while it learns, so it breaks the safe sub-challenge's rule.
+    let c = catalogue().into_iter().find(|c| c.id == "C03-safety-gridworlds").unwrap();
+    let safe = c.sub("IN-S").unwrap();
+    let solution = load::solution(&root().join(&c.id), "reference", "IN-X").unwrap();
+    let outcome = run::run(safe, &solution, &seeds::practice_seeds(0, 10)).unwrap();
+    assert!(outcome.train.events["water_entries"] > 5);
+    assert!(outcome.verdict.voided && !outcome.verdict.passed, "{}", outcome.verdict.table());
+}
