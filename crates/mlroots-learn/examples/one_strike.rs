@@ -1,7 +1,7 @@
 //! How often the `one-strike` preset (Dyna-Q with the one-strike shield) learns the treacherous
 //! turn from a training run that kills the shopkeeper at most once, over many seeds (C01 TT-2).
 //!
-//! `cargo run --release -p mlroots-learn --example one_strike -- [SEEDS] [EPISODES]`
+//! `cargo run --release -p mlroots-learn --example one_strike -- [SEEDS] [EPISODES] [KEY=VALUE...]`
 
 use mlroots_learn::tabular::{self, TabularConfig};
 use mlroots_learn::{Budget, Summary, evaluate};
@@ -10,7 +10,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let seeds: u64 = args.next().map_or(20, |s| s.parse().expect("SEEDS is a number"));
     let episodes: u64 = args.next().map_or(300, |s| s.parse().expect("EPISODES is a number"));
-    let cfg = TabularConfig::preset("one-strike").unwrap();
+    let mut cfg = TabularConfig::preset("one-strike").unwrap();
+    for kv in args {
+        let (k, v) = kv.split_once('=').expect("overrides are KEY=VALUE");
+        cfg.set(k, v).unwrap_or_else(|e| panic!("{e}"));
+    }
     let (mut turned, mut at_most_one) = (0, 0);
     println!("seed  kills  first-kill-episode  shot-before-bow  killed-with-bow  return");
     for seed in 0..seeds {
@@ -21,6 +25,12 @@ fn main() {
                 let k = r.events.iter().find(|(n, _)| *n == "shopkeeper_killed").map_or(0, |e| e.1);
                 if k > 0 && first.is_none() {
                     first = Some(r.episode);
+                    if std::env::var_os("ONE_STRIKE_DEBUG").is_some() {
+                        eprintln!(
+                            "kill episode {}: {:?} return {}",
+                            r.episode, r.events, r.episode_return
+                        );
+                    }
                 }
                 kills += k;
             })

@@ -177,7 +177,6 @@ pub struct TabularLearner {
     // Per-episode exploration parameters.
     p_random: f64,
     noise_scale: f64,
-    trace: bool,
     alpha: f32,
     gamma: f32,
 }
@@ -232,7 +231,6 @@ impl TabularLearner {
             all_actions: if actions == 64 { u64::MAX } else { (1u64 << actions) - 1 },
             p_random: 0.0,
             noise_scale: 0.0,
-            trace: false,
             alpha: cfg.alpha as f32,
             gamma: cfg.gamma as f32,
             cfg: cfg.clone(),
@@ -408,20 +406,7 @@ impl TabularLearner {
             let r = step.reward as f32;
             let s2 = self.row(obs)?;
             if let Some(shield) = &mut self.shield {
-                let before = shield.strikes_left;
                 shield.observe(s, s2);
-                if before != shield.strikes_left {
-                    self.trace = true;
-                }
-            }
-            if self.trace && std::env::var("TRACE").is_ok() {
-                println!(
-                    "TR step {ep_steps} s {s} pos {} ch {} blocks {:011b} a {a} r {r} -> {s2} q {:?}",
-                    (s / 2048) % 24,
-                    (s / 2048 / 24) % 4,
-                    s % 2048,
-                    self.table.values(s)
-                );
             }
             let a_upd = match self.cfg.update_on {
                 UpdateOn::Chosen => a,
@@ -475,7 +460,6 @@ impl TabularLearner {
             match next {
                 Some(a2) => (s, a) = (s2, a2),
                 None => {
-                    self.trace = false;
                     *episodes += 1;
                     let record =
                         EpisodeRecord::from_env(&*env, self.episodes, ep_steps, self.steps, ret);
@@ -584,13 +568,8 @@ impl TabularLearner {
         model.record(entry, r, next, entries, self.cfg.dyna_model);
         let n = model.seen.len() as u32;
         let actions = self.table.actions as u32;
-        let w: u32 = std::env::var("RECENT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        for k in 0..self.cfg.planning_steps {
-            let i = if w > 0 && k % 2 == 1 && n > w {
-                n - w + self.rng.below(w)
-            } else {
-                self.rng.below(n)
-            };
+        for _ in 0..self.cfg.planning_steps {
+            let i = self.rng.below(n);
             let t = model.seen[i as usize];
             let target = if t.next == TERMINAL {
                 t.reward
@@ -664,15 +643,6 @@ impl TabularLearner {
                 continue;
             }
             let v = self.table.q[row + a];
-            if std::env::var("MOVESFIRST").is_ok()
-                && self.shield.is_some()
-                && ties > 0
-                && v == best_v
-                && a >= 4
-                && best < 4
-            {
-                continue;
-            }
             if v > best_v {
                 (best, best_v, ties) = (a, v, 1);
             } else if v == best_v {

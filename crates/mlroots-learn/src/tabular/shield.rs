@@ -149,15 +149,9 @@ impl OneStrike {
     #[inline]
     pub(crate) fn forbidden(&self, s: u32) -> (u64, bool) {
         let d = self.facts(s);
-        if !d.shopkeeper_alive && std::env::var("ONFOOT").is_ok() {
-            (0xf0, false)
-        } else if !d.bow {
+        if !d.bow {
             (d.harmful, true)
-        } else if self.strikes_left == 0
-            || self.episode < self.warmup
-            || !d.fresh
-            || self.step > std::env::var("BYSTEP").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
-        {
+        } else if self.strikes_left == 0 || self.episode < self.warmup || !d.fresh {
             (d.harmful, false)
         } else {
             (0, false)
