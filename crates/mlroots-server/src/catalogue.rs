@@ -1,0 +1,105 @@
+//! How challenges come into the server: the [`Catalogue`] trait.
+//!
+//! The server does not parse challenge files or judge attempts itself: a catalogue (the
+//! `mlroots-challenge` crate, once wired in) says which sub-challenges exist, which
+//! environment each runs, how many evaluation episodes it takes, the hidden evaluation seeds
+//! and the verdict. [`EnvCatalogue`] is the built-in stand-in: every registered environment
+//! as a sub-challenge `env/<name>` with practice and train phases and no judge, so the server
+//! runs before any challenge exists.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One sub-challenge as the server needs it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubChallengeInfo {
+    /// The id learners name (`C03/absent-supervisor/safe`).
+    pub id: String,
+    /// The environment id for `mlroots_worlds::make` (`absent-supervisor-v1`).
+    pub env_id: String,
+    /// The environment's options.
+    pub options: Vec<(String, String)>,
+    /// The training budget in steps, if the sub-challenge has one (refused past it).
+    pub max_train_steps: Option<u64>,
+    /// The number of evaluation episodes; 0 when the sub-challenge cannot be evaluated.
+    pub eval_episodes: u32,
+}
+
+/// One finished evaluation episode, with the hidden values the judge scores.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EpisodeResult {
+    /// The sum of visible rewards.
+    pub ret: f64,
+    /// The hidden performance at the end of the episode.
+    pub performance: f64,
+    /// The hidden event counts of the episode, by name.
+    pub events: BTreeMap<String, u64>,
+    /// How many steps it took.
+    pub steps: u64,
+}
+
+/// The ledger's totals for one account, sub-challenge and phase.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Counters {
+    /// Steps taken.
+    pub steps: u64,
+    /// Episodes finished (terminated or truncated).
+    pub episodes: u64,
+    /// Hidden event totals, by name.
+    pub events: BTreeMap<String, u64>,
+}
+
+/// The judge's answer for one attempt.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// Whether the attempt solves the sub-challenge.
+    pub passed: bool,
+    /// The details (each predicate with its value), as the judge writes them.
+    pub details: serde_json::Value,
+}
+
+/// What the server asks of the challenges. Implementations must be cheap and must not
+/// block for long: they run on request and environment threads.
+pub trait Catalogue: Send + Sync + 'static {
+    /// The sub-challenge `id`, if it exists.
+    fn sub_challenge(&self, id: &str) -> Option<SubChallengeInfo>;
+    /// The hidden seed of evaluation episode `episode` of attempt `attempt` (the session id)
+    /// by `account`. Never sent to the learner.
+    fn eval_seed(&self, sub: &SubChallengeInfo, account: i64, attempt: i64, episode: u32) -> u64;
+    /// The verdict for a finished evaluation, given the account's training counters for this
+    /// sub-challenge; `None` when the sub-challenge has no pass condition.
+    fn judge(
+        &self,
+        sub: &SubChallengeInfo,
+        eval: &[EpisodeResult],
+        train: &Counters,
+    ) -> Option<Verdict>;
+}
+
+/// Every registered environment as a sub-challenge `env/<name>` (practice and train; no
+/// evaluation, since there is nothing to judge).
+#[derive(Clone, Debug, Default)]
+pub struct EnvCatalogue;
+
+impl Catalogue for EnvCatalogue {
+    fn sub_challenge(&self, id: &str) -> Option<SubChallengeInfo> {
+        let env_id = id.strip_prefix("env/")?;
+        let info = mlroots_worlds::registry::find(env_id).ok()?;
+        Some(SubChallengeInfo {
+            id: id.to_string(),
+            env_id: format!("{}-v{}", info.name, info.version),
+            options: Vec::new(),
+            max_train_steps: None,
+            eval_episodes: 0,
+        })
+    }
+
+    fn eval_seed(&self, _: &SubChallengeInfo, _: i64, _: i64, _: u32) -> u64 {
+        0
+    }
+
+    fn judge(&self, _: &SubChallengeInfo, _: &[EpisodeResult], _: &Counters) -> Option<Verdict> {
+        None
+    }
+}

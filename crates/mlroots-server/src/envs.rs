@@ -1,0 +1,552 @@
+//! The live environments: the in-memory registry of open sessions, split over shard threads.
+//!
+//! Environments are `Box<dyn Env>` and need not be `Send`, so each lives its whole life on
+//! one shard thread (session id modulo the number of shards) and is reached by messages:
+//! open, replay, reset, step (a group of sessions at once), render, close. A shard steps the
+//! environment, reads the hidden metrics (only here, for the ledger and the judge), queues
+//! the ledger entries and answers with the public result and the receiver of the entries'
+//! commit; the request handler waits for that commit before answering the learner. Hidden
+//! values never leave this module except as ledger entries and as the evaluation results
+//! handed to the judge.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+
+use mlroots_env::{Env, EnvError, Info};
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::catalogue::{Catalogue, EpisodeResult, SubChallengeInfo};
+use crate::error::ApiError;
+use crate::ledger::{Committed, Entry, Ledger, LedgerRow, Phase};
+
+/// What a session is, independent of its environment's state.
+#[derive(Clone, Debug)]
+pub struct SessionMeta {
+    /// The session id (the `env_sessions` row).
+    pub id: i64,
+    /// The owner.
+    pub account_id: i64,
+    /// The sub-challenge it was opened for.
+    pub sub: Arc<SubChallengeInfo>,
+    /// Its id, shared by every ledger entry.
+    pub sub_id: Arc<str>,
+    /// The phase.
+    pub phase: Phase,
+}
+
+/// The public description of an opened session's environment.
+#[derive(Clone, Debug, Serialize)]
+pub struct Spaces {
+    /// The environment id.
+    pub env_id: String,
+    /// The action space.
+    pub action_space: mlroots_env::Discrete,
+    /// Letter and name of each action.
+    pub action_meanings: Vec<mlroots_env::ActionMeaning>,
+    /// The observation space.
+    pub observation_space: mlroots_env::Space,
+    /// The range of one step's reward.
+    pub reward_range: (f64, f64),
+}
+
+/// The public result of a reset.
+#[derive(Clone, Debug)]
+pub struct ResetOut {
+    /// The first observation.
+    pub obs: Vec<f32>,
+    /// The public info.
+    pub info: Info,
+}
+
+/// The public result of a step, plus the evaluation results when it finished an evaluation.
+#[derive(Clone, Debug)]
+pub struct StepOut {
+    /// The observation.
+    pub obs: Vec<f32>,
+    /// The visible reward.
+    pub reward: f64,
+    /// Terminated.
+    pub terminated: bool,
+    /// Truncated.
+    pub truncated: bool,
+    /// The public info.
+    pub info: Info,
+    /// Set on the step that ends an evaluation's last episode: every episode's results, for
+    /// the judge. Never serialised.
+    pub eval_done: Option<(Arc<SubChallengeInfo>, Vec<EpisodeResult>)>,
+}
+
+/// A rendered frame.
+#[derive(Clone, Debug)]
+pub enum Frame {
+    /// ASCII art.
+    Ascii(String),
+    /// RGB, channel-major (3 × height × width).
+    Rgb {
+        /// Height in pixels.
+        height: usize,
+        /// Width in pixels.
+        width: usize,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+}
+
+type Reply<T> = oneshot::Sender<T>;
+
+/// The results of a group step: each item's index with its result, and the commit of the
+/// group's ledger entries (absent when no item succeeded).
+pub type StepReply = (Vec<(usize, Result<StepOut, ApiError>)>, Option<Committed>);
+
+enum Cmd {
+    Open {
+        meta: SessionMeta,
+        reply: Reply<Result<Spaces, ApiError>>,
+    },
+    Replay {
+        meta: SessionMeta,
+        rows: Vec<LedgerRow>,
+        reply: Reply<Result<(), String>>,
+    },
+    Reset {
+        id: i64,
+        account: i64,
+        seed: Option<u64>,
+        reply: Reply<Result<(ResetOut, Committed), ApiError>>,
+    },
+    Step {
+        account: i64,
+        items: Vec<(usize, i64, u32)>,
+        reply: Reply<StepReply>,
+    },
+    Render {
+        id: i64,
+        account: i64,
+        rgb: bool,
+        reply: Reply<Result<Frame, ApiError>>,
+    },
+    Close {
+        id: i64,
+        account: i64,
+        reply: Reply<Result<(), ApiError>>,
+    },
+    Break {
+        id: i64,
+    },
+    Count {
+        reply: Reply<usize>,
+    },
+}
+
+/// The handle to the shard threads.
+#[derive(Clone, Debug)]
+pub struct Shards {
+    txs: Vec<std_mpsc::Sender<Cmd>>,
+}
+
+fn gone() -> ApiError {
+    ApiError::internal("an environment shard thread has stopped")
+}
+
+impl Shards {
+    /// Starts `n` shard threads.
+    pub fn start(
+        n: usize,
+        catalogue: Arc<dyn Catalogue>,
+        ledger: Ledger,
+    ) -> std::io::Result<Shards> {
+        let mut txs = Vec::new();
+        for i in 0..n.max(1) {
+            let (tx, rx) = std_mpsc::channel();
+            let cat = catalogue.clone();
+            let led = ledger.clone();
+            std::thread::Builder::new()
+                .name(format!("env-shard-{i}"))
+                .spawn(move || Shard { live: BTreeMap::new(), cat, ledger: led }.run(rx))?;
+            txs.push(tx);
+        }
+        Ok(Shards { txs })
+    }
+
+    fn shard(&self, id: i64) -> &std_mpsc::Sender<Cmd> {
+        &self.txs[(id.unsigned_abs() % self.txs.len() as u64) as usize]
+    }
+
+    async fn ask<T>(&self, id: i64, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, ApiError> {
+        let (tx, rx) = oneshot::channel();
+        self.shard(id).send(make(tx)).map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())
+    }
+
+    /// Makes the environment of a new session.
+    pub async fn open(&self, meta: SessionMeta) -> Result<Spaces, ApiError> {
+        self.ask(meta.id, |reply| Cmd::Open { meta, reply }).await?
+    }
+
+    /// Rebuilds a session by replaying its ledger entries.
+    pub async fn replay(&self, meta: SessionMeta, rows: Vec<LedgerRow>) -> Result<(), String> {
+        self.ask(meta.id, |reply| Cmd::Replay { meta, rows, reply }).await.map_err(|e| e.message)?
+    }
+
+    /// Resets session `id` of `account`.
+    pub async fn reset(
+        &self,
+        id: i64,
+        account: i64,
+        seed: Option<u64>,
+    ) -> Result<(ResetOut, Committed), ApiError> {
+        self.ask(id, |reply| Cmd::Reset { id, account, seed, reply }).await?
+    }
+
+    /// Steps `(session, action)` pairs of `account`; results come back in the given order,
+    /// with the commits of every shard involved.
+    pub async fn step(
+        &self,
+        account: i64,
+        pairs: &[(i64, u32)],
+    ) -> Result<(Vec<Result<StepOut, ApiError>>, Vec<Committed>), ApiError> {
+        let mut groups: BTreeMap<usize, Vec<(usize, i64, u32)>> = BTreeMap::new();
+        for (i, &(id, a)) in pairs.iter().enumerate() {
+            let s = (id.unsigned_abs() % self.txs.len() as u64) as usize;
+            groups.entry(s).or_default().push((i, id, a));
+        }
+        let mut waits = Vec::new();
+        for (s, items) in groups {
+            let (tx, rx) = oneshot::channel();
+            self.txs[s].send(Cmd::Step { account, items, reply: tx }).map_err(|_| gone())?;
+            waits.push(rx);
+        }
+        let mut out: Vec<Option<Result<StepOut, ApiError>>> = vec![None; pairs.len()];
+        let mut commits = Vec::new();
+        for w in waits {
+            let (results, commit) = w.await.map_err(|_| gone())?;
+            for (i, r) in results {
+                out[i] = Some(r);
+            }
+            commits.extend(commit);
+        }
+        Ok((out.into_iter().map(|r| r.unwrap_or_else(|| Err(gone()))).collect(), commits))
+    }
+
+    /// Renders session `id`.
+    pub async fn render(&self, id: i64, account: i64, rgb: bool) -> Result<Frame, ApiError> {
+        self.ask(id, |reply| Cmd::Render { id, account, rgb, reply }).await?
+    }
+
+    /// Closes session `id`.
+    pub async fn close(&self, id: i64, account: i64) -> Result<(), ApiError> {
+        self.ask(id, |reply| Cmd::Close { id, account, reply }).await?
+    }
+
+    /// Drops session `id` from memory after its ledger write failed: its state is ahead of
+    /// the ledger, so it must not be stepped further.
+    pub fn break_session(&self, id: i64) {
+        let _ = self.shard(id).send(Cmd::Break { id });
+    }
+
+    /// How many sessions are open in memory.
+    pub async fn count(&self) -> Result<usize, ApiError> {
+        let mut n = 0;
+        for tx in &self.txs {
+            let (reply, rx) = oneshot::channel();
+            tx.send(Cmd::Count { reply }).map_err(|_| gone())?;
+            n += rx.await.map_err(|_| gone())?;
+        }
+        Ok(n)
+    }
+}
+
+struct Live {
+    meta: SessionMeta,
+    env: Box<dyn Env>,
+    obs: Vec<f32>,
+    /// The current episode, -1 before the first reset.
+    episode: i64,
+    step: i64,
+    needs_reset: bool,
+    prev_events: Vec<u32>,
+    ret: f64,
+    eval: Vec<EpisodeResult>,
+}
+
+fn env_error(e: EnvError) -> ApiError {
+    match e {
+        EnvError::NeedsReset => ApiError::conflict(e.to_string()),
+        _ => ApiError::bad_request(e.to_string()),
+    }
+}
+
+impl Live {
+    fn make(meta: SessionMeta) -> Result<Live, ApiError> {
+        let opts: Vec<(&str, &str)> =
+            meta.sub.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = mlroots_worlds::registry::make(&meta.sub.env_id, &opts)
+            .map_err(|e| ApiError::internal(format!("sub-challenge {}: {e}", meta.sub.id)))?;
+        let obs = vec![0.0; env.observation_space().flat_len()];
+        Ok(Live {
+            meta,
+            env,
+            obs,
+            episode: -1,
+            step: 0,
+            needs_reset: true,
+            prev_events: Vec::new(),
+            ret: 0.0,
+            eval: Vec::new(),
+        })
+    }
+
+    fn spaces(&self) -> Spaces {
+        Spaces {
+            env_id: self.env.id().to_string(),
+            action_space: self.env.action_space(),
+            action_meanings: self.env.action_meanings().to_vec(),
+            observation_space: self.env.observation_space().clone(),
+            reward_range: self.env.reward_range(),
+        }
+    }
+
+    /// Checks that a reset is allowed now and picks its seed.
+    fn reset_seed(&self, cat: &dyn Catalogue, seed: Option<u64>) -> Result<Option<u64>, ApiError> {
+        if self.meta.phase != Phase::Eval {
+            return Ok(seed);
+        }
+        if seed.is_some() {
+            return Err(ApiError::bad_request(
+                "evaluation sessions use seeds chosen by the server; reset without a seed",
+            ));
+        }
+        if self.episode >= 0 && !self.needs_reset {
+            return Err(ApiError::conflict(
+                "an evaluation episode cannot be abandoned; step it to its end, then reset",
+            ));
+        }
+        if self.eval.len() as u32 >= self.meta.sub.eval_episodes {
+            return Err(ApiError::conflict(format!(
+                "the evaluation is finished ({} episodes); open a new eval session for another attempt",
+                self.meta.sub.eval_episodes
+            )));
+        }
+        let episode = (self.episode + 1) as u32;
+        Ok(Some(cat.eval_seed(&self.meta.sub, self.meta.account_id, self.meta.id, episode)))
+    }
+
+    fn reset(&mut self, seed: Option<u64>) -> (ResetOut, Entry) {
+        let info = self.env.reset(seed, &mut self.obs);
+        self.episode += 1;
+        self.step = 0;
+        self.needs_reset = false;
+        self.ret = 0.0;
+        let hm = self.env.hidden_metrics();
+        self.prev_events.clear();
+        self.prev_events.extend_from_slice(hm.event_counts);
+        let entry = Entry {
+            account_id: self.meta.account_id,
+            session_id: self.meta.id,
+            sub_challenge: self.meta.sub_id.clone(),
+            phase: self.meta.phase,
+            episode: self.episode,
+            step: 0,
+            action: None,
+            seed,
+            reward: 0.0,
+            terminated: false,
+            truncated: false,
+            performance: hm.performance,
+            events: Vec::new(),
+        };
+        (ResetOut { obs: self.obs.clone(), info }, entry)
+    }
+
+    fn step(&mut self, action: u32) -> Result<(StepOut, Entry), ApiError> {
+        if self.needs_reset {
+            return Err(ApiError::conflict(
+                "the episode is over (or was never started); call reset before step",
+            ));
+        }
+        let st = self.env.step(action, &mut self.obs).map_err(env_error)?;
+        self.step += 1;
+        self.ret += st.reward;
+        let hm = self.env.hidden_metrics();
+        let mut events = Vec::new();
+        for (i, &n) in hm.event_counts.iter().enumerate() {
+            let before = self.prev_events.get(i).copied().unwrap_or(0);
+            if n > before {
+                events.push((hm.event_names[i], n - before));
+            }
+        }
+        self.prev_events.clear();
+        self.prev_events.extend_from_slice(hm.event_counts);
+        let done = st.terminated || st.truncated;
+        let mut eval_done = None;
+        if done {
+            self.needs_reset = true;
+            if self.meta.phase == Phase::Eval {
+                self.eval.push(EpisodeResult {
+                    ret: self.ret,
+                    performance: hm.performance,
+                    events: hm
+                        .event_names
+                        .iter()
+                        .zip(hm.event_counts)
+                        .map(|(k, &v)| (k.to_string(), u64::from(v)))
+                        .collect(),
+                    steps: self.step as u64,
+                });
+                if self.eval.len() as u32 == self.meta.sub.eval_episodes {
+                    eval_done = Some((self.meta.sub.clone(), self.eval.clone()));
+                }
+            }
+        }
+        let entry = Entry {
+            account_id: self.meta.account_id,
+            session_id: self.meta.id,
+            sub_challenge: self.meta.sub_id.clone(),
+            phase: self.meta.phase,
+            episode: self.episode,
+            step: self.step,
+            action: Some(action),
+            seed: None,
+            reward: st.reward,
+            terminated: st.terminated,
+            truncated: st.truncated,
+            performance: hm.performance,
+            events,
+        };
+        let out = StepOut {
+            obs: self.obs.clone(),
+            reward: st.reward,
+            terminated: st.terminated,
+            truncated: st.truncated,
+            info: st.info,
+            eval_done,
+        };
+        Ok((out, entry))
+    }
+}
+
+struct Shard {
+    live: BTreeMap<i64, Live>,
+    cat: Arc<dyn Catalogue>,
+    ledger: Ledger,
+}
+
+fn no_session(id: i64) -> ApiError {
+    ApiError::not_found(format!(
+        "no open session {id} for this account; open one with POST /api/sessions"
+    ))
+}
+
+impl Shard {
+    fn get(&mut self, id: i64, account: i64) -> Result<&mut Live, ApiError> {
+        match self.live.get_mut(&id) {
+            Some(l) if l.meta.account_id == account => Ok(l),
+            _ => Err(no_session(id)),
+        }
+    }
+
+    fn run(mut self, rx: std_mpsc::Receiver<Cmd>) {
+        while let Ok(cmd) = rx.recv() {
+            match cmd {
+                Cmd::Open { meta, reply } => {
+                    let id = meta.id;
+                    let r = Live::make(meta).map(|l| {
+                        let s = l.spaces();
+                        self.live.insert(id, l);
+                        s
+                    });
+                    let _ = reply.send(r);
+                }
+                Cmd::Replay { meta, rows, reply } => {
+                    let id = meta.id;
+                    let r = Live::make(meta).map_err(|e| e.message).and_then(|mut l| {
+                        replay(&mut l, &rows)?;
+                        self.live.insert(id, l);
+                        Ok(())
+                    });
+                    let _ = reply.send(r);
+                }
+                Cmd::Reset { id, account, seed, reply } => {
+                    let cat = self.cat.clone();
+                    let r = self.get(id, account).and_then(|l| {
+                        let seed = l.reset_seed(cat.as_ref(), seed)?;
+                        Ok(l.reset(seed))
+                    });
+                    let _ = reply.send(r.map(|(out, e)| (out, self.ledger.append(vec![e]))));
+                }
+                Cmd::Step { account, items, reply } => {
+                    let mut results = Vec::with_capacity(items.len());
+                    let mut entries = Vec::with_capacity(items.len());
+                    for (i, id, action) in items {
+                        let r = self.get(id, account).and_then(|l| l.step(action));
+                        results.push((
+                            i,
+                            r.map(|(out, e)| {
+                                entries.push(e);
+                                out
+                            }),
+                        ));
+                    }
+                    let commit = (!entries.is_empty()).then(|| self.ledger.append(entries));
+                    let _ = reply.send((results, commit));
+                }
+                Cmd::Render { id, account, rgb, reply } => {
+                    let r = self.get(id, account).map(|l| {
+                        if rgb {
+                            let mut data = Vec::new();
+                            let (height, width) = l.env.render_rgb(&mut data);
+                            Frame::Rgb { height, width, data }
+                        } else {
+                            Frame::Ascii(l.env.render_ascii())
+                        }
+                    });
+                    let _ = reply.send(r);
+                }
+                Cmd::Close { id, account, reply } => {
+                    let r = self.get(id, account).map(|_| ());
+                    if r.is_ok() {
+                        self.live.remove(&id);
+                    }
+                    let _ = reply.send(r);
+                }
+                Cmd::Break { id } => {
+                    self.live.remove(&id);
+                }
+                Cmd::Count { reply } => {
+                    let _ = reply.send(self.live.len());
+                }
+            }
+        }
+    }
+}
+
+/// Replays a session's ledger entries on a fresh environment, checking that each step gives
+/// the recorded reward and ending flags (the environments are deterministic, so a mismatch
+/// means the ledger or the environment changed).
+fn replay(l: &mut Live, rows: &[LedgerRow]) -> Result<(), String> {
+    for r in rows {
+        match r.action {
+            None => {
+                l.reset(r.seed.map(|s| s as u64));
+            }
+            Some(a) => {
+                let action =
+                    u32::try_from(a).map_err(|_| format!("entry {}: bad action {a}", r.seq))?;
+                let (out, _) =
+                    l.step(action).map_err(|e| format!("entry {}: {}", r.seq, e.message))?;
+                if out.reward.to_bits() != r.reward.to_bits()
+                    || out.terminated != r.terminated
+                    || out.truncated != r.truncated
+                {
+                    return Err(format!(
+                        "entry {} replays differently (reward {} recorded, {} replayed)",
+                        r.seq, r.reward, out.reward
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,462 @@
+//! The ledger: every reset and step of every environment session, appended per account in a
+//! SHA-256 hash chain, with the per-account, per-sub-challenge counters the rules read.
+//!
+//! Writes go through one writer thread that owns a dedicated connection ([`Ledger::start`]).
+//! Callers hand it a group of entries and get a receiver that resolves once the transaction
+//! holding those entries has committed: **a step is acknowledged to the learner only after
+//! that**, so killing the server (even with `kill -9`) loses no acknowledged step. The writer
+//! commits whatever has queued while the previous transaction ran (group commit): one
+//! sequential learner pays one commit per step, many concurrent learners (or one batch
+//! request) share a commit, so throughput grows with load instead of being capped by the
+//! disk's sync rate. One writer per process also orders each account's chain. (Several
+//! server processes on one PostgreSQL database would each need their own accounts, or a
+//! lock per account: not done yet.)
+//!
+//! Entry `n`'s hash is `sha256(hash(n-1) | fields of n)` in hex ([`entry_hash`]); the first
+//! entry chains from 64 zeros. [`verify_chain`] recomputes an account's chain.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::catalogue::Counters;
+use crate::db::{DbConnection, DbError, now_ms, schema};
+
+/// The hash the first entry of every account chains from.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The phase of an environment session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Public seeds; nothing counts toward rules.
+    Practice,
+    /// Counts toward the training rules.
+    Train,
+    /// Hidden seeds chosen by the server; judged when finished.
+    Eval,
+}
+
+impl Phase {
+    /// The name stored in the database and used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Practice => "practice",
+            Phase::Train => "train",
+            Phase::Eval => "eval",
+        }
+    }
+    /// The phase named `s`.
+    pub fn parse(s: &str) -> Option<Phase> {
+        match s {
+            "practice" => Some(Phase::Practice),
+            "train" => Some(Phase::Train),
+            "eval" => Some(Phase::Eval),
+            _ => None,
+        }
+    }
+}
+
+/// One reset or step to append.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The owner.
+    pub account_id: i64,
+    /// The environment session.
+    pub session_id: i64,
+    /// The session's sub-challenge (for the counters).
+    pub sub_challenge: Arc<str>,
+    /// The session's phase.
+    pub phase: Phase,
+    /// The episode (0-based within the session).
+    pub episode: i64,
+    /// The step index within the episode: 0 for a reset, then 1, 2, ...
+    pub step: i64,
+    /// The action, `None` for a reset.
+    pub action: Option<u32>,
+    /// The seed given to a reset, if any (hidden for evaluations: the ledger is never served
+    /// as is).
+    pub seed: Option<u64>,
+    /// The visible reward (0 for a reset).
+    pub reward: f64,
+    /// The episode ended in a terminal state.
+    pub terminated: bool,
+    /// The episode was cut by the time limit.
+    pub truncated: bool,
+    /// The hidden performance of the episode so far.
+    pub performance: f64,
+    /// The hidden events of this step that fired (name, count), nonzero only.
+    pub events: Vec<(&'static str, u32)>,
+}
+
+/// A stored ledger entry.
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = schema::ledger)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct LedgerRow {
+    /// The owner.
+    pub account_id: i64,
+    /// The position in the owner's chain, from 1.
+    pub seq: i64,
+    /// The environment session.
+    pub session_id: i64,
+    /// `practice`, `train` or `eval`.
+    pub phase: String,
+    /// `reset` or `step`.
+    pub kind: String,
+    /// The episode within the session.
+    pub episode: i64,
+    /// The step within the episode (0 for a reset).
+    pub step: i64,
+    /// The action of a step.
+    pub action: Option<i64>,
+    /// The seed of a reset, as the bits of a `u64`.
+    pub seed: Option<i64>,
+    /// The visible reward.
+    pub reward: f64,
+    /// Terminated.
+    pub terminated: bool,
+    /// Truncated.
+    pub truncated: bool,
+    /// The hidden performance of the episode so far.
+    pub performance: f64,
+    /// The hidden events of this step, as a JSON object of nonzero counts.
+    pub events: String,
+    /// When it was written (unix ms).
+    pub created_ms: i64,
+    /// The chain hash (hex).
+    pub hash: String,
+}
+
+/// The hash of `row` chained after `prev` (hex SHA-256 over the previous hash and every
+/// field but the hash itself).
+pub fn entry_hash(prev: &str, row: &LedgerRow) -> String {
+    let text = format!(
+        "{prev}|{}|{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:016x}|{}|{}|{:016x}|{}|{}",
+        row.account_id,
+        row.seq,
+        row.session_id,
+        row.phase,
+        row.kind,
+        row.episode,
+        row.step,
+        row.action,
+        row.seed,
+        row.reward.to_bits(),
+        row.terminated,
+        row.truncated,
+        row.performance.to_bits(),
+        row.events,
+        row.created_ms,
+    );
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+#[derive(Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = schema::counters)]
+struct CounterRow {
+    account_id: i64,
+    sub_challenge: String,
+    phase: String,
+    steps: i64,
+    episodes: i64,
+    events: String,
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+struct Batch {
+    entries: Vec<Entry>,
+    ack: Ack,
+}
+
+/// The handle to the writer thread. Cloning it is cheap; the thread stops when every handle
+/// is dropped.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    tx: mpsc::UnboundedSender<Batch>,
+}
+
+/// The receiver of a group's commit: `Ok` once committed, `Err` with the cause otherwise.
+pub type Committed = oneshot::Receiver<Result<(), String>>;
+
+impl Ledger {
+    /// Starts the writer thread on `conn`, committing at most `max_batch` entries per
+    /// transaction.
+    pub fn start(conn: DbConnection, max_batch: usize) -> std::io::Result<Ledger> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer(conn, rx, max_batch.max(1)))?;
+        Ok(Ledger { tx })
+    }
+
+    /// Queues `entries` (in order) and returns the receiver of their commit.
+    pub fn append(&self, entries: Vec<Entry>) -> Committed {
+        let (ack, rx) = oneshot::channel();
+        if let Err(mpsc::error::SendError(b)) = self.tx.send(Batch { entries, ack }) {
+            let _ = b.ack.send(Err("the ledger writer has stopped".into()));
+        }
+        rx
+    }
+}
+
+fn writer(mut conn: DbConnection, mut rx: mpsc::UnboundedReceiver<Batch>, max_batch: usize) {
+    let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut n = first.entries.len();
+        let mut batches = vec![first];
+        while n < max_batch {
+            match rx.try_recv() {
+                Ok(b) => {
+                    n += b.entries.len();
+                    batches.push(b);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = write_group(&mut conn, &mut heads, &batches);
+        if let Err(e) = &result {
+            tracing::error!(error = %e, entries = n, "ledger write failed");
+            // The cached heads may be ahead of what was committed: reload them on next use.
+            heads.clear();
+        }
+        let result = result.map_err(|e| e.to_string());
+        for b in batches {
+            let _ = b.ack.send(result.clone());
+        }
+    }
+}
+
+/// The last `(seq, hash)` of `account`'s chain.
+pub fn head(conn: &mut DbConnection, account: i64) -> Result<(i64, String), DbError> {
+    use schema::ledger::dsl as l;
+    let last: Option<(i64, String)> = l::ledger
+        .filter(l::account_id.eq(account))
+        .order(l::seq.desc())
+        .select((l::seq, l::hash))
+        .first(conn)
+        .optional()?;
+    Ok(last.unwrap_or((0, GENESIS.to_string())))
+}
+
+fn events_json(events: &[(&'static str, u32)]) -> String {
+    if events.is_empty() {
+        return "{}".to_string();
+    }
+    let m: BTreeMap<&str, u32> = events.iter().copied().collect();
+    serde_json::to_string(&m).unwrap_or_else(|_| "{}".into())
+}
+
+fn write_group(
+    conn: &mut DbConnection,
+    heads: &mut BTreeMap<i64, (i64, String)>,
+    batches: &[Batch],
+) -> Result<(), DbError> {
+    let created_ms = now_ms();
+    crate::db::write_tx::<_, DbError, _>(conn, |conn| {
+        let mut rows = Vec::with_capacity(batches.iter().map(|b| b.entries.len()).sum());
+        let mut counters: BTreeMap<(i64, Arc<str>, Phase), Counters> = BTreeMap::new();
+        for e in batches.iter().flat_map(|b| &b.entries) {
+            let (seq, prev) = match heads.entry(e.account_id) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(head(conn, e.account_id)?)
+                }
+            };
+            let mut row = LedgerRow {
+                account_id: e.account_id,
+                seq: *seq + 1,
+                session_id: e.session_id,
+                phase: e.phase.as_str().to_string(),
+                kind: if e.action.is_some() { "step" } else { "reset" }.to_string(),
+                episode: e.episode,
+                step: e.step,
+                action: e.action.map(i64::from),
+                seed: e.seed.map(|s| s as i64),
+                reward: e.reward,
+                terminated: e.terminated,
+                truncated: e.truncated,
+                performance: e.performance,
+                events: events_json(&e.events),
+                created_ms,
+                hash: String::new(),
+            };
+            row.hash = entry_hash(prev, &row);
+            *seq = row.seq;
+            prev.clone_from(&row.hash);
+            if e.action.is_some() {
+                let c =
+                    counters.entry((e.account_id, e.sub_challenge.clone(), e.phase)).or_default();
+                c.steps += 1;
+                c.episodes += u64::from(e.terminated || e.truncated);
+                for &(name, n) in &e.events {
+                    *c.events.entry(name.to_string()).or_default() += u64::from(n);
+                }
+            }
+            rows.push(row);
+        }
+        // 16 columns a row: 1000 rows stay under both backends' bind-parameter limits.
+        // Multi-row INSERT is not available through the MultiConnection, so the one
+        // statement is instantiated for each backend's own connection.
+        for chunk in rows.chunks(1000) {
+            let q = diesel::insert_into(schema::ledger::table).values(chunk);
+            match conn {
+                DbConnection::Pg(c) => q.execute(c)?,
+                DbConnection::Sqlite(c) => q.execute(c)?,
+            };
+        }
+        for ((account, sub, phase), add) in counters {
+            add_counters(conn, account, &sub, phase, &add)?;
+        }
+        Ok(())
+    })
+}
+
+fn add_counters(
+    conn: &mut DbConnection,
+    account: i64,
+    sub: &str,
+    phase: Phase,
+    add: &Counters,
+) -> Result<(), DbError> {
+    use schema::counters::dsl as c;
+    let key =
+        c::account_id.eq(account).and(c::sub_challenge.eq(sub)).and(c::phase.eq(phase.as_str()));
+    let old: Option<CounterRow> = c::counters.filter(key).first(conn).optional()?;
+    let mut total = match &old {
+        Some(r) => parse_counters(r),
+        None => Counters::default(),
+    };
+    total.steps += add.steps;
+    total.episodes += add.episodes;
+    for (k, v) in &add.events {
+        *total.events.entry(k.clone()).or_default() += v;
+    }
+    let row = CounterRow {
+        account_id: account,
+        sub_challenge: sub.to_string(),
+        phase: phase.as_str().to_string(),
+        steps: total.steps as i64,
+        episodes: total.episodes as i64,
+        events: serde_json::to_string(&total.events).unwrap_or_else(|_| "{}".into()),
+    };
+    if old.is_some() {
+        diesel::update(c::counters.filter(key)).set(&row).execute(conn)?;
+    } else {
+        diesel::insert_into(c::counters).values(&row).execute(conn)?;
+    }
+    Ok(())
+}
+
+fn parse_counters(r: &CounterRow) -> Counters {
+    Counters {
+        steps: r.steps as u64,
+        episodes: r.episodes as u64,
+        events: serde_json::from_str(&r.events).unwrap_or_default(),
+    }
+}
+
+/// The counters of `account` for `sub` in `phase` (zero when nothing was recorded).
+pub fn counters(
+    conn: &mut DbConnection,
+    account: i64,
+    sub: &str,
+    phase: Phase,
+) -> Result<Counters, DbError> {
+    use schema::counters::dsl as c;
+    let row: Option<CounterRow> = c::counters
+        .filter(
+            c::account_id
+                .eq(account)
+                .and(c::sub_challenge.eq(sub))
+                .and(c::phase.eq(phase.as_str())),
+        )
+        .first(conn)
+        .optional()?;
+    Ok(row.as_ref().map(parse_counters).unwrap_or_default())
+}
+
+/// Every entry of one session, in order.
+pub fn session_entries(
+    conn: &mut DbConnection,
+    account: i64,
+    session: i64,
+) -> Result<Vec<LedgerRow>, DbError> {
+    use schema::ledger::dsl as l;
+    Ok(l::ledger
+        .filter(l::session_id.eq(session).and(l::account_id.eq(account)))
+        .order(l::seq.asc())
+        .select(LedgerRow::as_select())
+        .load(conn)?)
+}
+
+/// Every entry of an account, in order (for export).
+pub fn account_entries(conn: &mut DbConnection, account: i64) -> Result<Vec<LedgerRow>, DbError> {
+    use schema::ledger::dsl as l;
+    Ok(l::ledger
+        .filter(l::account_id.eq(account))
+        .order(l::seq.asc())
+        .select(LedgerRow::as_select())
+        .load(conn)?)
+}
+
+/// Why an account's chain does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ledger entry {seq} of account {account} does not verify: {why}")]
+pub struct ChainError {
+    /// The account.
+    pub account: i64,
+    /// The first bad entry.
+    pub seq: i64,
+    /// What is wrong.
+    pub why: String,
+}
+
+/// Recomputes `rows` (one account's entries, in order) and returns how many verified.
+pub fn verify_rows(rows: &[LedgerRow]) -> Result<usize, ChainError> {
+    let mut prev = GENESIS.to_string();
+    for (i, r) in rows.iter().enumerate() {
+        let bad = |why: String| ChainError { account: r.account_id, seq: r.seq, why };
+        if r.seq != i as i64 + 1 {
+            return Err(bad(format!("expected sequence number {}", i + 1)));
+        }
+        let h = entry_hash(&prev, r);
+        if h != r.hash {
+            return Err(bad(format!("hash {} stored, {h} computed", r.hash)));
+        }
+        prev = h;
+    }
+    Ok(rows.len())
+}
+
+/// Verifies the whole chain of `account`.
+pub fn verify_chain(conn: &mut DbConnection, account: i64) -> Result<usize, VerifyError> {
+    let rows = account_entries(conn, account)?;
+    Ok(verify_rows(&rows)?)
+}
+
+/// A chain that could not be read or does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Reading failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The chain is broken.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}

@@ -1,0 +1,444 @@
+//! The environment-session routes: open, reset, step, batch step, render, close, and the
+//! attempt an evaluation produces.
+//!
+//! These are the wire types and handlers; the environments themselves live in
+//! [`crate::envs`]. Every response is built from public values only (observation, reward,
+//! flags, public info, spaces): nothing here can read hidden metrics. A reset or step is
+//! answered after its ledger entries are committed.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::catalogue::{EpisodeResult, SubChallengeInfo};
+use crate::db::{now_ms, schema};
+use crate::envs::{Frame, SessionMeta, Spaces, StepOut};
+use crate::error::{ApiError, ApiJson};
+use crate::ledger::{self, Committed, Phase};
+
+/// The most items one batch step may carry.
+pub const MAX_BATCH: usize = 1024;
+
+/// `POST /api/sessions` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenReq {
+    /// The sub-challenge (`env/boat-race` with the built-in catalogue).
+    pub sub_challenge: String,
+    /// `practice`, `train` or `eval`.
+    pub phase: String,
+}
+
+/// `POST /api/sessions` answer.
+#[derive(Serialize)]
+pub struct Opened {
+    /// The session id.
+    pub id: i64,
+    /// The sub-challenge.
+    pub sub_challenge: String,
+    /// The phase.
+    pub phase: Phase,
+    /// Evaluation episodes to run (eval sessions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eval_episodes: Option<u32>,
+    /// The environment and its spaces.
+    #[serde(flatten)]
+    pub spaces: Spaces,
+}
+
+/// `POST /api/sessions/{id}/reset` body (optional).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ResetReq {
+    /// The seed (practice and train only).
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A reset's answer.
+#[derive(Serialize)]
+pub struct ResetResp {
+    /// The first observation, flat.
+    pub obs: Vec<f32>,
+    /// The public info.
+    pub info: mlroots_env::Info,
+}
+
+/// `POST /api/sessions/{id}/step` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepReq {
+    /// The action.
+    pub action: u32,
+}
+
+/// A step's answer.
+#[derive(Serialize)]
+pub struct StepResp {
+    /// The observation, flat.
+    pub obs: Vec<f32>,
+    /// The visible reward.
+    pub reward: f64,
+    /// The episode reached a terminal state.
+    pub terminated: bool,
+    /// The episode was cut by the time limit.
+    pub truncated: bool,
+    /// The public info.
+    pub info: mlroots_env::Info,
+    /// Set when this step finished an evaluation: the attempt's id and whether it passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<AttemptRef>,
+}
+
+/// The attempt an evaluation produced.
+#[derive(Serialize, Clone, Copy)]
+pub struct AttemptRef {
+    /// Its id (`GET /api/attempts/{id}`).
+    pub id: i64,
+    /// Whether the judge passed it.
+    pub passed: bool,
+}
+
+/// One item of a batch step.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchItem {
+    /// The session.
+    pub session: i64,
+    /// The action.
+    pub action: u32,
+}
+
+/// `POST /api/sessions/step` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchReq {
+    /// The steps, at most [`MAX_BATCH`].
+    pub steps: Vec<BatchItem>,
+}
+
+fn parse_id(s: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| ApiError::bad_request(format!("{s:?} is not a session id (an integer)")))
+}
+
+/// `POST /api/sessions`: opens a session.
+pub async fn open(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<OpenReq>,
+) -> Result<(StatusCode, Json<Opened>), ApiError> {
+    auth.require("sessions")?;
+    let phase = Phase::parse(&req.phase).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "unknown phase {:?}; phases: practice, train, eval",
+            req.phase
+        ))
+    })?;
+    let sub = state.inner.catalogue.sub_challenge(&req.sub_challenge).ok_or_else(|| {
+        ApiError::not_found(format!("no sub-challenge {:?} in the catalogue", req.sub_challenge))
+    })?;
+    if phase == Phase::Eval && sub.eval_episodes == 0 {
+        return Err(ApiError::bad_request(format!(
+            "{} has no evaluation; open a practice or train session",
+            sub.id
+        )));
+    }
+    let account = auth.account_id;
+    let max = state.inner.config.max_sessions_per_account;
+    let (sub_id, env_id, options) = (
+        sub.id.clone(),
+        sub.env_id.clone(),
+        serde_json::to_string(&sub.options).unwrap_or_default(),
+    );
+    let id = state
+        .db(move |conn| {
+            use schema::env_sessions::dsl as s;
+            let open: i64 = s::env_sessions
+                .filter(s::account_id.eq(account).and(s::closed_ms.is_null()))
+                .count()
+                .get_result(conn)?;
+            if open >= max {
+                return Err(ApiError::conflict(format!(
+                    "this account has {open} open sessions (the limit is {max}); close some with DELETE /api/sessions/{{id}}"
+                )));
+            }
+            Ok(diesel::insert_into(s::env_sessions)
+                .values((
+                    s::account_id.eq(account),
+                    s::sub_challenge.eq(&sub_id),
+                    s::phase.eq(phase.as_str()),
+                    s::env_id.eq(&env_id),
+                    s::options.eq(&options),
+                    s::created_ms.eq(now_ms()),
+                ))
+                .returning(s::id)
+                .get_result::<i64>(conn)?)
+        })
+        .await?;
+    let eval_episodes = (phase == Phase::Eval).then_some(sub.eval_episodes);
+    let sub_id: Arc<str> = sub.id.as_str().into();
+    let meta = SessionMeta { id, account_id: account, sub: Arc::new(sub), sub_id, phase };
+    let spaces = match state.inner.shards.open(meta).await {
+        Ok(s) => s,
+        Err(e) => {
+            mark_closed(&state, id).await?;
+            return Err(e);
+        }
+    };
+    tracing::info!(session = id, account, sub = %req.sub_challenge, phase = phase.as_str(), "session opened");
+    Ok((
+        StatusCode::CREATED,
+        Json(Opened { id, sub_challenge: req.sub_challenge, phase, eval_episodes, spaces }),
+    ))
+}
+
+async fn mark_closed(state: &AppState, id: i64) -> Result<(), ApiError> {
+    state
+        .db(move |conn| {
+            use schema::env_sessions::dsl as s;
+            diesel::update(s::env_sessions.filter(s::id.eq(id)))
+                .set(s::closed_ms.eq(now_ms()))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Waits for a commit; on failure, drops the sessions from memory (their state is ahead of
+/// the ledger) and answers 500.
+async fn committed(state: &AppState, commit: Committed, sessions: &[i64]) -> Result<(), ApiError> {
+    let cause = match commit.await {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(e)) => e,
+        Err(_) => "the ledger writer stopped".to_string(),
+    };
+    for &id in sessions {
+        state.inner.shards.break_session(id);
+    }
+    Err(ApiError::internal(format!(
+        "ledger write failed for sessions {sessions:?} ({cause}); they were dropped from memory \
+         and will be rebuilt from the ledger at the next start"
+    )))
+}
+
+/// `POST /api/sessions/{id}/reset`: starts an episode (body `{"seed": n}` optional; no seed
+/// in eval).
+pub async fn reset(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ResetResp>, ApiError> {
+    auth.require("sessions")?;
+    let id = parse_id(&id)?;
+    let req: ResetReq = if body.iter().all(u8::is_ascii_whitespace) {
+        ResetReq::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_json", format!("reset body: {e}"))
+        })?
+    };
+    let (out, commit) = state.inner.shards.reset(id, auth.account_id, req.seed).await?;
+    committed(&state, commit, &[id]).await?;
+    Ok(Json(ResetResp { obs: out.obs, info: out.info }))
+}
+
+async fn step_resp(
+    state: &AppState,
+    account: i64,
+    session: i64,
+    out: StepOut,
+) -> Result<StepResp, ApiError> {
+    let attempt = match out.eval_done {
+        Some((sub, results)) => Some(finish_eval(state, account, session, sub, results).await?),
+        None => None,
+    };
+    Ok(StepResp {
+        obs: out.obs,
+        reward: out.reward,
+        terminated: out.terminated,
+        truncated: out.truncated,
+        info: out.info,
+        attempt,
+    })
+}
+
+/// Judges a finished evaluation, stores the attempt and closes the session.
+async fn finish_eval(
+    state: &AppState,
+    account: i64,
+    session: i64,
+    sub: Arc<SubChallengeInfo>,
+    results: Vec<EpisodeResult>,
+) -> Result<AttemptRef, ApiError> {
+    let cat = state.inner.catalogue.clone();
+    let r = state
+        .db(move |conn| {
+            let train = ledger::counters(conn, account, &sub.id, Phase::Train)?;
+            let verdict = cat.judge(&sub, &results, &train);
+            let (passed, details) = match verdict {
+                Some(v) => (v.passed, v.details),
+                None => {
+                    (false, serde_json::json!({"note": "this sub-challenge has no pass condition"}))
+                }
+            };
+            let text = serde_json::to_string(&details).unwrap_or_else(|_| "{}".into());
+            use schema::attempts::dsl as a;
+            use schema::env_sessions::dsl as s;
+            crate::db::write_tx::<_, ApiError, _>(conn, |conn| {
+                let id = diesel::insert_into(a::attempts)
+                    .values((
+                        a::account_id.eq(account),
+                        a::sub_challenge.eq(&sub.id),
+                        a::session_id.eq(session),
+                        a::passed.eq(passed),
+                        a::verdict.eq(&text),
+                        a::created_ms.eq(now_ms()),
+                    ))
+                    .returning(a::id)
+                    .get_result::<i64>(conn)?;
+                diesel::update(s::env_sessions.filter(s::id.eq(session)))
+                    .set(s::closed_ms.eq(now_ms()))
+                    .execute(conn)?;
+                Ok(AttemptRef { id, passed })
+            })
+        })
+        .await?;
+    let _ = state.inner.shards.close(session, account).await;
+    tracing::info!(session, account, attempt = r.id, passed = r.passed, "evaluation judged");
+    Ok(r)
+}
+
+/// `POST /api/sessions/{id}/step`: one step.
+pub async fn step(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StepReq>,
+) -> Result<Json<StepResp>, ApiError> {
+    auth.require("sessions")?;
+    let id = parse_id(&id)?;
+    let (mut results, commits) =
+        state.inner.shards.step(auth.account_id, &[(id, req.action)]).await?;
+    let out = results.pop().ok_or_else(|| ApiError::internal("a step returned no result"))??;
+    for c in commits {
+        committed(&state, c, &[id]).await?;
+    }
+    Ok(Json(step_resp(&state, auth.account_id, id, out).await?))
+}
+
+/// `POST /api/sessions/step`: steps many sessions in one request; each item's answer is a
+/// step result or `{"error": ...}`, in the order given.
+pub async fn step_batch(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<BatchReq>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth.require("sessions")?;
+    if req.steps.len() > MAX_BATCH {
+        return Err(ApiError::bad_request(format!(
+            "a batch holds at most {MAX_BATCH} steps ({} given); split it",
+            req.steps.len()
+        )));
+    }
+    let pairs: Vec<(i64, u32)> = req.steps.iter().map(|s| (s.session, s.action)).collect();
+    let (results, commits) = state.inner.shards.step(auth.account_id, &pairs).await?;
+    let ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    for c in commits {
+        committed(&state, c, &ids).await?;
+    }
+    let mut out = Vec::with_capacity(results.len());
+    for (r, (session, _)) in results.into_iter().zip(pairs) {
+        out.push(match r {
+            Ok(o) => match step_resp(&state, auth.account_id, session, o).await {
+                Ok(s) => serde_json::to_value(s).map_err(ApiError::internal)?,
+                Err(e) => error_value(&e),
+            },
+            Err(e) => error_value(&e),
+        });
+    }
+    Ok(Json(serde_json::json!({ "results": out })))
+}
+
+fn error_value(e: &ApiError) -> serde_json::Value {
+    serde_json::json!({"error": {"code": e.code, "message": e.message}})
+}
+
+/// `GET /api/sessions/{id}/render` query.
+#[derive(Deserialize)]
+pub struct RenderQuery {
+    /// `ascii` (default) or `rgb`.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// `GET /api/sessions/{id}/render?mode=ascii|rgb`: the current frame.
+pub async fn render(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<RenderQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    auth.require("sessions")?;
+    let id = parse_id(&id)?;
+    let rgb = match q.mode.as_deref().unwrap_or("ascii") {
+        "ascii" => false,
+        "rgb" => true,
+        m => {
+            return Err(ApiError::bad_request(format!(
+                "unknown render mode {m:?}; modes: ascii, rgb"
+            )));
+        }
+    };
+    Ok(Json(match state.inner.shards.render(id, auth.account_id, rgb).await? {
+        Frame::Ascii(text) => serde_json::json!({"mode": "ascii", "text": text}),
+        Frame::Rgb { height, width, data } => {
+            serde_json::json!({"mode": "rgb", "height": height, "width": width, "layout": "channel-major (3, height, width)", "data": data})
+        }
+    }))
+}
+
+/// `DELETE /api/sessions/{id}`: closes a session.
+pub async fn close(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.require("sessions")?;
+    let id = parse_id(&id)?;
+    state.inner.shards.close(id, auth.account_id).await?;
+    mark_closed(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/attempts/{id}`: an evaluation's verdict.
+pub async fn attempt(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = id.parse::<i64>().map_err(|_| ApiError::bad_request("an attempt id is an integer"))?;
+    let account = auth.account_id;
+    let row = state
+        .db(move |conn| {
+            use schema::attempts::dsl as a;
+            Ok(a::attempts
+                .filter(a::id.eq(id).and(a::account_id.eq(account)))
+                .select((a::sub_challenge, a::session_id, a::passed, a::verdict, a::created_ms))
+                .first::<(String, i64, bool, String, i64)>(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no attempt {id} on this account")))?;
+    let verdict: serde_json::Value = serde_json::from_str(&row.3).unwrap_or_default();
+    Ok(Json(serde_json::json!({
+        "id": id, "sub_challenge": row.0, "session": row.1, "passed": row.2,
+        "verdict": verdict, "created_ms": row.4,
+    })))
+}
