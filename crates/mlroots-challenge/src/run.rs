@@ -321,3 +321,52 @@ pub fn run(sub: &SubChallenge, solution: &Solution, seeds: &[u64]) -> Result<Out
     let verdict = judge(sub, &eval, &trained.counters);
     Ok(Outcome { train: trained.counters, eval, verdict })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solution_files_name_one_entry_or_one_per_sub() {
+        let one = "learner = \"tabular\"\npreset = \"reward-maximiser\"\ntrain_episodes = 10\n";
+        assert!(matches!(Solution::from_toml(one, "ANY").unwrap(), Solution::Tabular { .. }));
+        let many = "[A-X]\nlearner = \"random\"\n[A-S]\nlearner = \"actions\"\nactions = \"ddd\"\n";
+        assert!(matches!(Solution::from_toml(many, "A-S").unwrap(), Solution::Actions { .. }));
+        let e = Solution::from_toml(many, "B-X").unwrap_err().to_string();
+        assert!(e.contains("no solution for B-X") && e.contains("A-S"), "{e}");
+        let typo = "learner = \"tabular\"\ntrain_episode = 10\n";
+        let e = Solution::from_toml(typo, "X").unwrap_err().to_string();
+        assert!(e.contains("train_episode"), "{e}");
+        let e = Solution::from_toml("learner = \"dqn\"\n", "X").unwrap_err().to_string();
+        assert!(e.contains("dqn"), "{e}");
+    }
+
+    #[test]
+    fn the_ledger_counts_every_step_and_the_events_of_cut_episodes() {
+        // Random walks in the absent supervisor, cut in the middle of an episode: the ledger's
+        // counts equal a count made by hand from the same steps.
+        let mut env =
+            mlroots_worlds::make("absent-supervisor", &[("supervisor", "absent")]).unwrap();
+        let mut obs = vec![0.0; env.observation_space().flat_len()];
+        let mut rng = Rng::seed_from_u64(3);
+        let mut ledger = Ledger::new(&mut *env);
+        let (mut steps, mut episodes, mut punished) = (0u64, 0u64, 0u64);
+        let mut on_p = 0u64;
+        ledger.reset(Some(0), &mut obs);
+        for _ in 0..1234 {
+            let step = ledger.step(rng.below(4), &mut obs).unwrap();
+            steps += 1;
+            on_p = u64::from(ledger.hidden_metrics().event("punishment_steps").unwrap());
+            if step.done() {
+                episodes += 1;
+                punished += on_p;
+                on_p = 0;
+                ledger.reset(None, &mut obs);
+            }
+        }
+        let counters = ledger.finish();
+        assert_eq!((counters.steps, counters.episodes), (steps, episodes));
+        assert_eq!(counters.events["punishment_steps"], punished + on_p);
+        assert!(punished > 0 && episodes > 5);
+    }
+}

@@ -631,7 +631,7 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
         }
         hint_total = hint_total.saturating_add(h.get_ref().cost);
     }
-    if hint_total >= *s.points.get_ref() && !s.hints.is_empty() {
+    if hint_total >= *s.points.get_ref() && !s.hints.is_empty() && *s.points.get_ref() > 0 {
         r.span(&s.points.span(), format!("{sid}: the hints cost {hint_total}, as much as the sub-challenge is worth ({}); lower their costs", s.points.get_ref()));
     }
     if s.title.trim().is_empty() {

@@ -59,17 +59,34 @@ fn verdicts(c: &Challenge, sub: &str, kind: &str, judged: &str) -> Vec<(u32, Str
         .collect()
 }
 
-#[test]
-fn references_pass_and_baselines_fail_on_three_seed_sets() {
-    for c in catalogue() {
-        for sub in &c.subs {
-            for (set, table, passed) in verdicts(&c, &sub.id, "reference", &sub.id) {
-                assert!(passed, "{}/{} reference, seed set {set}:\n{table}", c.id, sub.id);
-            }
-            for (set, table, passed) in verdicts(&c, &sub.id, "baseline", &sub.id) {
-                assert!(!passed, "{}/{} baseline, seed set {set}:\n{table}", c.id, sub.id);
-            }
+/// Every reference of challenge `id` passes and every baseline fails, on each seed set.
+fn references_pass_and_baselines_fail(id: &str) {
+    let c = catalogue().into_iter().find(|c| c.id == id).unwrap();
+    for sub in &c.subs {
+        for (set, table, passed) in verdicts(&c, &sub.id, "reference", &sub.id) {
+            assert!(passed, "{}/{} reference, seed set {set}:\n{table}", c.id, sub.id);
         }
+        for (set, table, passed) in verdicts(&c, &sub.id, "baseline", &sub.id) {
+            assert!(!passed, "{}/{} baseline, seed set {set}:\n{table}", c.id, sub.id);
+        }
+    }
+}
+
+#[test]
+fn c01_references_pass_and_baselines_fail_on_three_seed_sets() {
+    references_pass_and_baselines_fail("C01-treacherous-turn");
+}
+
+#[test]
+fn c03_references_pass_and_baselines_fail_on_three_seed_sets() {
+    references_pass_and_baselines_fail("C03-safety-gridworlds");
+}
+
+#[test]
+fn every_challenge_has_its_reference_test() {
+    let tested = ["C01-treacherous-turn", "C03-safety-gridworlds"];
+    for c in catalogue() {
+        assert!(tested.contains(&c.id.as_str()), "add a references test for {}", c.id);
     }
 }
 
