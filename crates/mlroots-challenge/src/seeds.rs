@@ -2,7 +2,7 @@
 //! server secret by HMAC-SHA256 with the top bit set, so that the two sets never meet and
 //! each attempt meets fresh episodes that nobody can precompute without the secret.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// Every evaluation seed has this bit set; no practice seed has it.
@@ -30,7 +30,7 @@ pub fn eval_seeds(
     (0..n)
         .map(|i| {
             let mut mac =
-                <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes keys of any size");
+                <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes keys of any size");
             // Each field is length-prefixed, so no two tuples share a message.
             for field in [challenge.as_bytes(), sub.as_bytes(), account.as_bytes()] {
                 mac.update(&(field.len() as u64).to_le_bytes());

@@ -75,8 +75,11 @@ pub struct StepOut {
     pub info: Info,
     /// Set on the step that ends an evaluation's last episode: every episode's results, for
     /// the judge. Never serialised.
-    pub eval_done: Option<(Arc<SubChallengeInfo>, Vec<EpisodeResult>)>,
+    pub eval_done: Option<EvalDone>,
 }
+
+/// A finished evaluation: the sub-challenge and every episode's results.
+pub type EvalDone = (Arc<SubChallengeInfo>, Vec<EpisodeResult>);
 
 /// A rendered frame.
 #[derive(Clone, Debug)]
@@ -108,7 +111,7 @@ enum Cmd {
     Replay {
         meta: SessionMeta,
         rows: Vec<LedgerRow>,
-        reply: Reply<Result<(), String>>,
+        reply: Reply<Result<Option<EvalDone>, String>>,
     },
     Reset {
         id: i64,
@@ -185,8 +188,13 @@ impl Shards {
         self.ask(meta.id, |reply| Cmd::Open { meta, reply }).await?
     }
 
-    /// Rebuilds a session by replaying its ledger entries.
-    pub async fn replay(&self, meta: SessionMeta, rows: Vec<LedgerRow>) -> Result<(), String> {
+    /// Rebuilds a session by replaying its ledger entries. Returns the evaluation's results
+    /// when the entries finish it (the server died before judging it).
+    pub async fn replay(
+        &self,
+        meta: SessionMeta,
+        rows: Vec<LedgerRow>,
+    ) -> Result<Option<EvalDone>, String> {
         self.ask(meta.id, |reply| Cmd::Replay { meta, rows, reply }).await.map_err(|e| e.message)?
     }
 
@@ -462,9 +470,9 @@ impl Shard {
                 Cmd::Replay { meta, rows, reply } => {
                     let id = meta.id;
                     let r = Live::make(meta).map_err(|e| e.message).and_then(|mut l| {
-                        replay(&mut l, &rows)?;
+                        let done = replay(&mut l, &rows)?;
                         self.live.insert(id, l);
-                        Ok(())
+                        Ok(done)
                     });
                     let _ = reply.send(r);
                 }
@@ -525,7 +533,8 @@ impl Shard {
 /// Replays a session's ledger entries on a fresh environment, checking that each step gives
 /// the recorded reward and ending flags (the environments are deterministic, so a mismatch
 /// means the ledger or the environment changed).
-fn replay(l: &mut Live, rows: &[LedgerRow]) -> Result<(), String> {
+fn replay(l: &mut Live, rows: &[LedgerRow]) -> Result<Option<EvalDone>, String> {
+    let mut done = None;
     for r in rows {
         match r.action {
             None => {
@@ -536,6 +545,7 @@ fn replay(l: &mut Live, rows: &[LedgerRow]) -> Result<(), String> {
                     u32::try_from(a).map_err(|_| format!("entry {}: bad action {a}", r.seq))?;
                 let (out, _) =
                     l.step(action).map_err(|e| format!("entry {}: {}", r.seq, e.message))?;
+                done = out.eval_done.clone();
                 if out.reward.to_bits() != r.reward.to_bits()
                     || out.terminated != r.terminated
                     || out.truncated != r.truncated
@@ -548,5 +558,5 @@ fn replay(l: &mut Live, rows: &[LedgerRow]) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(done)
 }

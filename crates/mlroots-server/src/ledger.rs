@@ -179,16 +179,20 @@ struct CounterRow {
 
 type Ack = oneshot::Sender<Result<(), String>>;
 
-struct Batch {
-    entries: Vec<Entry>,
-    ack: Ack,
+enum Msg {
+    Append {
+        entries: Vec<Entry>,
+        ack: Ack,
+    },
+    /// Drop the cached chain head of an account (its ledger was deleted).
+    Forget(i64),
 }
 
 /// The handle to the writer thread. Cloning it is cheap; the thread stops when every handle
 /// is dropped.
 #[derive(Clone, Debug)]
 pub struct Ledger {
-    tx: mpsc::UnboundedSender<Batch>,
+    tx: mpsc::UnboundedSender<Msg>,
 }
 
 /// The receiver of a group's commit: `Ok` once committed, `Err` with the cause otherwise.
@@ -208,26 +212,44 @@ impl Ledger {
     /// Queues `entries` (in order) and returns the receiver of their commit.
     pub fn append(&self, entries: Vec<Entry>) -> Committed {
         let (ack, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(b)) = self.tx.send(Batch { entries, ack }) {
-            let _ = b.ack.send(Err("the ledger writer has stopped".into()));
+        if let Err(mpsc::error::SendError(Msg::Append { ack, .. })) =
+            self.tx.send(Msg::Append { entries, ack })
+        {
+            let _ = ack.send(Err("the ledger writer has stopped".into()));
         }
         rx
     }
+
+    /// Makes the writer reread `account`'s chain head before its next entry (after its
+    /// ledger was deleted, the chain restarts from the genesis hash).
+    pub fn forget(&self, account: i64) {
+        let _ = self.tx.send(Msg::Forget(account));
+    }
 }
 
-fn writer(mut conn: DbConnection, mut rx: mpsc::UnboundedReceiver<Batch>, max_batch: usize) {
+fn writer(mut conn: DbConnection, mut rx: mpsc::UnboundedReceiver<Msg>, max_batch: usize) {
     let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
+    let mut batches: Vec<(Vec<Entry>, Ack)> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
-        let mut n = first.entries.len();
-        let mut batches = vec![first];
-        while n < max_batch {
-            match rx.try_recv() {
-                Ok(b) => {
-                    n += b.entries.len();
-                    batches.push(b);
+        let mut n = 0;
+        let mut next = Some(first);
+        // Take everything queued while the previous transaction ran, up to `max_batch`.
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Append { entries, ack } => {
+                    n += entries.len();
+                    batches.push((entries, ack));
                 }
-                Err(_) => break,
+                Msg::Forget(account) => {
+                    heads.remove(&account);
+                }
             }
+            if n < max_batch {
+                next = rx.try_recv().ok();
+            }
+        }
+        if batches.is_empty() {
+            continue;
         }
         let result = write_group(&mut conn, &mut heads, &batches);
         if let Err(e) = &result {
@@ -236,8 +258,8 @@ fn writer(mut conn: DbConnection, mut rx: mpsc::UnboundedReceiver<Batch>, max_ba
             heads.clear();
         }
         let result = result.map_err(|e| e.to_string());
-        for b in batches {
-            let _ = b.ack.send(result.clone());
+        for (_, ack) in batches.drain(..) {
+            let _ = ack.send(result.clone());
         }
     }
 }
@@ -265,13 +287,13 @@ fn events_json(events: &[(&'static str, u32)]) -> String {
 fn write_group(
     conn: &mut DbConnection,
     heads: &mut BTreeMap<i64, (i64, String)>,
-    batches: &[Batch],
+    batches: &[(Vec<Entry>, Ack)],
 ) -> Result<(), DbError> {
     let created_ms = now_ms();
     crate::db::write_tx::<_, DbError, _>(conn, |conn| {
-        let mut rows = Vec::with_capacity(batches.iter().map(|b| b.entries.len()).sum());
+        let mut rows = Vec::with_capacity(batches.iter().map(|b| b.0.len()).sum());
         let mut counters: BTreeMap<(i64, Arc<str>, Phase), Counters> = BTreeMap::new();
-        for e in batches.iter().flat_map(|b| &b.entries) {
+        for e in batches.iter().flat_map(|b| &b.0) {
             let (seq, prev) = match heads.entry(e.account_id) {
                 std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::btree_map::Entry::Vacant(v) => {

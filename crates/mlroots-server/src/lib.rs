@@ -190,7 +190,17 @@ async fn rebuild(state: &AppState) -> Result<(), StartError> {
                     sub: Arc::new(sub),
                     phase,
                 };
-                state.inner.shards.replay(meta, rows).await
+                match state.inner.shards.replay(meta, rows).await {
+                    // The evaluation ended before the server could judge it: judge it now.
+                    Ok(Some((sub, results))) => {
+                        sessions::finish_eval(state, account, id, sub, results)
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.message)
+                    }
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
+                }
             }
             (None, ..) => Err(format!("sub-challenge {sub_id:?} is no longer in the catalogue")),
             (_, None, _) => Err(format!("unknown phase {phase:?}")),
@@ -248,6 +258,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/step", post(sessions::step))
         .route("/api/sessions/{id}/render", get(sessions::render))
         .route("/api/attempts/{id}", get(sessions::attempt))
+        .route(
+            "/api/admin/accounts/{id}/ledger",
+            get(sessions::export_ledger).delete(sessions::delete_ledger),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
@@ -258,7 +272,12 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves [`app`] on `addr` until Ctrl-C or SIGTERM.
 pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(tokio::net::TcpListener::bind(addr).await?, state).await
+}
+
+/// Serves [`app`] on a bound listener (bind port 0 and read `local_addr` for a free port)
+/// until Ctrl-C or SIGTERM.
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "serving");
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
 }

@@ -270,7 +270,7 @@ async fn step_resp(
 }
 
 /// Judges a finished evaluation, stores the attempt and closes the session.
-async fn finish_eval(
+pub(crate) async fn finish_eval(
     state: &AppState,
     account: i64,
     session: i64,
@@ -441,4 +441,74 @@ pub async fn attempt(
         "id": id, "sub_challenge": row.0, "session": row.1, "passed": row.2,
         "verdict": verdict, "created_ms": row.4,
     })))
+}
+
+fn require_admin(auth: &Auth) -> Result<(), ApiError> {
+    if auth.is_admin && auth.via == crate::auth::Via::Cookie {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("this route is for admins, from a login session"))
+    }
+}
+
+/// `GET /api/admin/accounts/{id}/ledger`: an account's whole ledger, in chain order, with
+/// the result of verifying its chain (admins only: it holds hidden events and seeds).
+pub async fn export_ledger(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(account): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&auth)?;
+    let rows = state.db(move |conn| Ok(ledger::account_entries(conn, account)?)).await?;
+    let verified = ledger::verify_rows(&rows).map_err(|e| e.to_string());
+    tracing::info!(account, entries = rows.len(), by = auth.account_id, "ledger exported");
+    Ok(Json(serde_json::json!({
+        "account": account,
+        "chain": match verified { Ok(n) => serde_json::json!({"ok": true, "entries": n}),
+                                  Err(e) => serde_json::json!({"ok": false, "error": e}) },
+        "entries": rows,
+    })))
+}
+
+/// `DELETE /api/admin/accounts/{id}/ledger`: deletes an account's ledger and counters and
+/// closes its sessions (admins only; for retention requests).
+pub async fn delete_ledger(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(account): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&auth)?;
+    let open: Vec<i64> = state
+        .db(move |conn| {
+            use schema::env_sessions::dsl as s;
+            Ok(s::env_sessions
+                .filter(s::account_id.eq(account).and(s::closed_ms.is_null()))
+                .select(s::id)
+                .load(conn)?)
+        })
+        .await?;
+    for id in &open {
+        let _ = state.inner.shards.close(*id, account).await;
+    }
+    let deleted = state
+        .db(move |conn| {
+            crate::db::write_tx::<_, ApiError, _>(conn, |conn| {
+                use schema::{counters::dsl as c, env_sessions::dsl as s, ledger::dsl as l};
+                let n =
+                    diesel::delete(l::ledger.filter(l::account_id.eq(account))).execute(conn)?;
+                diesel::delete(c::counters.filter(c::account_id.eq(account))).execute(conn)?;
+                diesel::update(
+                    s::env_sessions.filter(s::account_id.eq(account).and(s::closed_ms.is_null())),
+                )
+                .set(s::closed_ms.eq(now_ms()))
+                .execute(conn)?;
+                Ok(n)
+            })
+        })
+        .await?;
+    state.inner.ledger.forget(account);
+    tracing::info!(account, deleted, by = auth.account_id, "ledger deleted");
+    Ok(Json(
+        serde_json::json!({"account": account, "deleted_entries": deleted, "closed_sessions": open.len()}),
+    ))
 }

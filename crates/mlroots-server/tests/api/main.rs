@@ -49,6 +49,7 @@ checks!(
     eval_session,
     restart_replays_sessions,
     errors_are_json,
+    admin_ledger_export_and_delete,
 );
 
 async fn accounts(url: String) {
@@ -499,4 +500,45 @@ async fn errors_are_json(url: String) {
     let (st, e) = s.raw("POST", "/api/register", &big, &Who::Nobody).await;
     assert_eq!(st, 413, "{e}");
     assert_eq!(e["error"]["code"], "too_large");
+}
+
+async fn admin_ledger_export_and_delete(url: String) {
+    let s = Server::start(&url).await;
+    let admin = s.register_and_login("alice").await;
+    let bob = s.user_token("bobby").await;
+    let bob_id = s.account_id("bobby").await;
+    let (_, o) =
+        s.call("POST", "/api/sessions", Some(open_req("env/boat-race", "train")), &bob).await;
+    let id = o["id"].as_i64().unwrap();
+    s.call(
+        "POST",
+        &format!("/api/sessions/{id}/reset"),
+        Some(serde_json::json!({"seed": 2})),
+        &bob,
+    )
+    .await;
+    for a in [3u32, 3, 3] {
+        s.call("POST", &format!("/api/sessions/{id}/step"), Some(step_req(a)), &bob).await;
+    }
+    let path = format!("/api/admin/accounts/{bob_id}/ledger");
+    assert_eq!(s.call("GET", &path, None, &bob).await.0, 403, "only admins export");
+    let (st, x) = s.call("GET", &path, None, &admin).await;
+    assert_eq!(st, 200, "{x}");
+    assert_eq!(x["chain"]["ok"], true);
+    assert_eq!(x["entries"].as_array().unwrap().len(), 4);
+    assert_eq!(x["entries"][0]["seed"], 2);
+    let (st, d) = s.call("DELETE", &path, None, &admin).await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!((d["deleted_entries"].as_i64(), d["closed_sessions"].as_i64()), (Some(4), Some(1)));
+    assert_eq!(
+        s.call("POST", &format!("/api/sessions/{id}/step"), Some(step_req(0)), &bob).await.0,
+        404
+    );
+    // The account goes on with a fresh chain.
+    let (_, o) =
+        s.call("POST", "/api/sessions", Some(open_req("env/boat-race", "train")), &bob).await;
+    let id = o["id"].as_i64().unwrap();
+    s.call("POST", &format!("/api/sessions/{id}/reset"), None, &bob).await;
+    let n = s.db(move |conn| Ok(mlroots_server::ledger::verify_chain(conn, bob_id).unwrap())).await;
+    assert_eq!(n, 1);
 }
