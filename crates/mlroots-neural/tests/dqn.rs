@@ -1,0 +1,108 @@
+//! DQN end to end: seeded runs repeat exactly, a trained network survives the saved-policy
+//! format, and the two failures DQN reproduces (the treacherous turn read from the screen, key
+//! hoarding under a distribution shift). Each failure test trains its named preset (the
+//! README's `mlroots train dqn ... --preset NAME` shows the same run with a learning curve),
+//! then evaluates the greedy network.
+
+use std::collections::BTreeMap;
+
+use mlroots_learn::saved::{Model, NetModel, PolicyMeta, SavedPolicy, Trained, WEIGHTS_FILE};
+use mlroots_learn::{Budget, EpisodeRecord, Summary, evaluate};
+use mlroots_neural::dqn::{self, DqnConfig, GreedyNet};
+
+fn maker(
+    env: &'static str,
+    opts: &'static [(&'static str, &'static str)],
+) -> impl Fn() -> Box<dyn mlroots_env::Env> {
+    move || mlroots_worlds::make(env, opts).unwrap()
+}
+
+fn tiny() -> DqnConfig {
+    let mut cfg = DqnConfig::default();
+    for (k, v) in [
+        ("hidden", "16"),
+        ("learning_starts", "64"),
+        ("batch", "16"),
+        ("buffer", "500"),
+        ("target_update", "10"),
+        ("n_envs", "3"),
+    ] {
+        cfg.set(k, v).unwrap();
+    }
+    cfg
+}
+
+fn run(
+    cfg: &DqnConfig,
+    env: &'static str,
+    opts: &'static [(&'static str, &'static str)],
+    steps: u64,
+    seed: u64,
+) -> (dqn::Trained, Vec<EpisodeRecord>) {
+    let mut records = Vec::new();
+    let out = dqn::train(cfg, &maker(env, opts), Budget::Steps(steps), seed, &mut |r| {
+        records.push(r.clone())
+    })
+    .unwrap();
+    (out, records)
+}
+
+#[test]
+fn a_seed_gives_the_same_run_and_another_seed_another() {
+    let cfg = tiny();
+    let (a, ra) = run(&cfg, "keys-chests", &[], 1_500, 7);
+    let (b, rb) = run(&cfg, "keys-chests", &[], 1_500, 7);
+    let (c, _) = run(&cfg, "keys-chests", &[], 1_500, 8);
+    assert_eq!(a.net, b.net);
+    assert_eq!(ra, rb);
+    assert_ne!(a.net, c.net);
+    assert_eq!(a.steps, 1_500);
+    assert!(a.updates > 300 && a.updates <= 1_500 / 4, "{} updates", a.updates);
+    assert!(ra.len() >= 3, "episodes of every copy are reported: {}", ra.len());
+    assert!(
+        ra.windows(2)
+            .all(|w| w[0].episode + 1 == w[1].episode && w[0].total_steps <= w[1].total_steps)
+    );
+}
+
+#[test]
+fn a_cnn_reads_the_screen_and_refuses_an_observation_that_is_not_an_image() {
+    let mut cfg = tiny();
+    cfg.set("arch", "cnn").unwrap();
+    cfg.set("convs", "4k4s4").unwrap();
+    let (out, _) = run(&cfg, "treacherous-turn", &[("obs", "screen")], 300, 0);
+    assert!(matches!(out.net.arch(), mlroots_learn::net::Arch::Cnn { input: [1, 20, 24], .. }));
+    let err = dqn::train(&cfg, &maker("keys-chests", &[]), Budget::Steps(10), 0, &mut |_| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("arch=mlp") && err.contains("image"), "{err}");
+}
+
+#[test]
+fn a_trained_network_is_saved_and_acts_the_same_when_loaded() {
+    let mut cfg = tiny();
+    cfg.set("obs_scale", "0.5").unwrap();
+    let (out, _) = run(&cfg, "keys-chests", &[], 400, 3);
+    let dir = std::env::temp_dir().join(format!("mlroots-dqn-saved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    out.net.save(&dir.join(WEIGHTS_FILE), &[]).unwrap();
+    let saved = SavedPolicy {
+        meta: PolicyMeta {
+            algo: "dqn".into(),
+            env: "keys-chests-v1".into(),
+            options: BTreeMap::new(),
+            seed: 3,
+            config: serde_json::to_value(&cfg).unwrap(),
+            trained: Trained { steps: out.steps, episodes: out.episodes },
+        },
+        model: Model::Net(NetModel { arch: out.net.arch().clone(), weights: WEIGHTS_FILE.into() }),
+    };
+    saved.save(&dir).unwrap();
+    let mut loaded = mlroots_learn::saved::load(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut env = mlroots_worlds::make("keys-chests", &[]).unwrap();
+    let a = evaluate(&mut *env, &mut loaded, 5, 100).unwrap();
+    let b = evaluate(&mut *env, &mut GreedyNet::new(out.net.clone()), 5, 100).unwrap();
+    assert_eq!(a, b);
+}
