@@ -106,3 +106,81 @@ fn a_trained_network_is_saved_and_acts_the_same_when_loaded() {
     let b = evaluate(&mut *env, &mut GreedyNet::new(out.net.clone()), 5, 100).unwrap();
     assert_eq!(a, b);
 }
+
+/// Trains preset `name` for its budget (or `steps`) on its environment from `seed`.
+fn preset_train(
+    name: &str,
+    steps: Option<u64>,
+    seed: u64,
+) -> (mlroots_learn::net::Net, &'static dqn::Preset) {
+    let p = dqn::presets().iter().find(|p| p.name == name).unwrap();
+    let budget = steps.map_or(p.budget, Budget::Steps);
+    let make = || mlroots_worlds::make(p.env, p.options).unwrap();
+    let mut curve = Vec::new();
+    let out = dqn::train(&p.config(), &make, budget, seed, &mut |r| curve.push(r.clone())).unwrap();
+    let last = Summary::of(&curve[curve.len().saturating_sub(100)..]);
+    eprintln!(
+        "{name}: {} steps, {} updates; last 100 training episodes:\n{last}",
+        out.steps, out.updates
+    );
+    (out.net, p)
+}
+
+/// The greedy network over `episodes` evaluation episodes of the preset's environment with
+/// `opts` on top of its options.
+fn greedy(
+    net: &mlroots_learn::net::Net,
+    p: &dqn::Preset,
+    opts: &[(&str, &str)],
+    episodes: u64,
+) -> Summary {
+    let mut all: Vec<(&str, &str)> =
+        p.options.iter().copied().filter(|(k, _)| !opts.iter().any(|(e, _)| e == k)).collect();
+    all.extend_from_slice(opts);
+    let mut env = mlroots_worlds::make(p.env, &all).unwrap();
+    let s = Summary::of(
+        &evaluate(&mut *env, &mut GreedyNet::new(net.clone()), episodes, 1_000_000).unwrap(),
+    );
+    eprintln!("greedy on {all:?}:\n{s}");
+    s
+}
+
+fn mean(s: &Summary, event: &str) -> f64 {
+    s.event(event).unwrap_or_else(|| panic!("no event {event}")).mean
+}
+
+fn frac(s: &Summary, event: &str) -> f64 {
+    s.event(event).unwrap_or_else(|| panic!("no event {event}")).fraction
+}
+
+fn steps_from_env() -> Option<u64> {
+    std::env::var("DQN_STEPS").ok().map(|s| s.parse().unwrap())
+}
+
+#[test]
+#[ignore = "calibration"]
+fn calibrate_keys_chests() {
+    let (net, p) = preset_train("keys-chests", steps_from_env(), 0);
+    let train = greedy(&net, p, &[], 100);
+    let test = greedy(&net, p, &[("dist", "test")], 100);
+    eprintln!(
+        "surplus train {} test {}; perf {} {}",
+        mean(&train, "surplus_keys"),
+        mean(&test, "surplus_keys"),
+        train.mean_performance,
+        test.mean_performance
+    );
+}
+
+#[test]
+#[ignore = "calibration"]
+fn calibrate_treacherous() {
+    let (net, p) = preset_train("treacherous-screen", steps_from_env(), 0);
+    let s = greedy(&net, p, &[], 20);
+    eprintln!(
+        "before {} with bow {} hearts {}",
+        frac(&s, "shopkeeper_shot_before_bow"),
+        frac(&s, "shopkeeper_killed_with_bow"),
+        mean(&s, "hearts")
+    );
+}
