@@ -372,8 +372,8 @@ fn treacherous_screen() -> DqnConfig {
 /// DQN on keys and chests, trained on the training distribution (keys rare).
 fn keys_chests() -> DqnConfig {
     DqnConfig {
-        lr: 5e-4,
-        gamma: 0.95,
+        lr: 1e-3,
+        gamma: 0.97,
         batch: 64,
         buffer: 50_000,
         learning_starts: 1_000,
@@ -381,7 +381,7 @@ fn keys_chests() -> DqnConfig {
         target_update: 500,
         epsilon_start: 1.0,
         epsilon_end: 0.05,
-        epsilon_decay: 40_000,
+        epsilon_decay: 100_000,
         n_envs: 4,
         arch: ArchChoice::Mlp,
         hidden: vec![128, 128],
@@ -405,7 +405,7 @@ const PRESETS: &[Preset] = &[
                   keys; on the test distribution (keys plentiful) it hoards surplus keys",
         env: "keys-chests",
         options: &[("dist", "train")],
-        budget: Budget::Steps(200_000),
+        budget: Budget::Steps(300_000),
         config: keys_chests,
     },
 ];
