@@ -132,7 +132,7 @@ pub fn train(
 }
 
 /// One environment copy in training.
-struct Copy {
+struct EnvCopy {
     env: Box<dyn Env>,
     obs: Vec<f32>,
     next_obs: Vec<f32>,
@@ -149,7 +149,7 @@ pub struct DqnLearner {
     arch: Arch,
     trainer: QTrainer,
     buffer: ReplayBuffer,
-    copies: Vec<Copy>,
+    copies: Vec<EnvCopy>,
     rng: Rng,
     batch: Batch,
     actions: u32,
@@ -170,11 +170,11 @@ impl DqnLearner {
         seed: u64,
     ) -> Result<Self, DqnError> {
         cfg.validate()?;
-        let copies: Vec<Copy> = (0..cfg.n_envs)
+        let copies: Vec<EnvCopy> = (0..cfg.n_envs)
             .map(|i| {
                 let env = make_env();
                 let n = env.observation_space().flat_len();
-                Copy {
+                EnvCopy {
                     env,
                     obs: vec![0.0; n],
                     next_obs: vec![0.0; n],
