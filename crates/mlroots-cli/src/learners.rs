@@ -7,14 +7,17 @@ use std::path::Path;
 use anyhow::Context;
 use mlroots_env::Env;
 use mlroots_learn::net::Net;
-use mlroots_learn::saved::{Model, SavedPolicy, WEIGHTS_FILE};
+use mlroots_learn::saved::{Model, NetModel, SavedPolicy, WEIGHTS_FILE};
 use mlroots_learn::tabular::{self, TabularConfig};
 use mlroots_learn::{Budget, EpisodeRecord};
+use mlroots_neural::dqn::{self, DqnConfig};
 
 /// A configured learner.
 pub enum Learner {
     /// Q-learning, SARSA, expected SARSA or Dyna-Q.
     Tabular(TabularConfig, Option<&'static tabular::Preset>),
+    /// DQN (`mlroots-neural`): a Q-network trained from replay over several env copies.
+    Dqn(DqnConfig, Option<&'static dqn::Preset>),
 }
 
 /// What training produced.
@@ -40,7 +43,7 @@ impl Trained {
 }
 
 /// The learner names, for messages.
-pub const NAMES: &str = "q-learning, sarsa, expected-sarsa, dyna-q";
+pub const NAMES: &str = "q-learning, sarsa, expected-sarsa, dyna-q, dqn";
 
 impl Learner {
     /// The learner `algo`, from `preset` (if any) with `sets` applied.
@@ -49,6 +52,14 @@ impl Learner {
         preset: Option<&str>,
         sets: &[(&str, &str)],
     ) -> Result<Learner, String> {
+        if algo == "dqn" {
+            let mut cfg = DqnConfig::from_preset(preset).map_err(|e| e.to_string())?;
+            for (k, v) in sets {
+                cfg.set(k, v).map_err(|e| e.to_string())?;
+            }
+            let preset = preset.and_then(|p| dqn::presets().iter().find(|x| x.name == p));
+            return Ok(Learner::Dqn(cfg, preset));
+        }
         let mut cfg = TabularConfig::for_algorithm(algo, preset).map_err(|e| match e {
             tabular::ConfigError::UnknownAlgorithm { name, .. } => {
                 format!("unknown learner `{name}`; learners: {NAMES}")
@@ -66,6 +77,7 @@ impl Learner {
     pub fn preset_budget(&self) -> Option<Budget> {
         match self {
             Learner::Tabular(_, preset) => preset.map(|p| p.budget),
+            Learner::Dqn(_, preset) => preset.map(|p| p.budget),
         }
     }
 
@@ -73,7 +85,7 @@ impl Learner {
     pub fn train(
         &self,
         env: &mut dyn Env,
-        _make_env: &dyn Fn() -> Box<dyn Env>,
+        make_env: &dyn Fn() -> Box<dyn Env>,
         budget: Budget,
         seed: u64,
         on_episode: &mut dyn FnMut(&EpisodeRecord),
@@ -95,6 +107,18 @@ impl Learner {
                     net: None,
                 })
             }
+            Learner::Dqn(cfg, _) => {
+                let trained = dqn::train(cfg, make_env, budget, seed, on_episode)?;
+                let model = Model::Net(NetModel {
+                    arch: trained.net.arch().clone(),
+                    weights: WEIGHTS_FILE.to_string(),
+                });
+                Ok(Trained {
+                    config: serde_json::to_value(cfg).expect("serialisable"),
+                    model,
+                    net: Some(trained.net),
+                })
+            }
         }
     }
 }
@@ -102,13 +126,17 @@ impl Learner {
 /// Every preset with its one-line summary and the command that shows its failure.
 pub fn preset_table() -> String {
     let mut out = String::new();
-    for p in tabular::presets() {
+    let rows = tabular::presets()
+        .iter()
+        .map(|p| (p.name, p.summary, p.command()))
+        .chain(dqn::presets().iter().map(|p| (p.name, p.summary, p.command())));
+    for (name, summary, command) in rows {
         out += &format!(
             "{:<18} {}\n{:<18} {}\n\n",
-            p.name,
-            p.summary.split_whitespace().collect::<Vec<_>>().join(" "),
+            name,
+            summary.split_whitespace().collect::<Vec<_>>().join(" "),
             "",
-            p.command()
+            command
         );
     }
     out

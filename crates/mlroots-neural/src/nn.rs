@@ -139,6 +139,124 @@ pub fn to_vec<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
     values(t)
 }
 
+/// How a [`QTrainer`] regresses Q(s, a) on its targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TdLoss {
+    /// Huber with δ = 1 (smooth L1), averaged over the batch.
+    Huber,
+    /// Squared error, averaged over the batch.
+    Mse,
+}
+
+/// The settings of a [`QTrainer`]'s Adam.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamSettings {
+    /// The learning rate.
+    pub lr: f64,
+    /// Adam's ε.
+    pub eps: f64,
+    /// Per-tensor gradient norm clipping (`None`: none).
+    pub grad_clip: Option<f64>,
+}
+
+/// DQN's networks and optimiser, behind plain slices: the online Q-network (trained with Adam
+/// on the autodiff device), the target network (a frozen copy without autodiff), and the loss.
+/// The learner in [`crate::dqn`] never touches a tensor.
+pub struct QTrainer {
+    online: QNet,
+    /// The online network without autodiff, for acting; rebuilt after each update when needed.
+    acting: Option<QNet>,
+    target: QNet,
+    opt: burn::optim::ModuleOptimizer,
+    adam: AdamSettings,
+    device: Device,
+    outputs: usize,
+    inputs: usize,
+}
+
+impl QTrainer {
+    /// A trainer whose online and target networks both start as `net`.
+    pub fn new(net: &Net, adam: AdamSettings) -> QTrainer {
+        use burn::optim::AdamConfig;
+        use burn::optim::grad_clipping::GradientClippingConfig;
+        let device = device();
+        let online = QNet::from_net(net, &device);
+        let target = online.valid();
+        let mut config = AdamConfig::new().with_epsilon(adam.eps as f32);
+        if let Some(clip) = adam.grad_clip {
+            config = config.with_grad_clipping(Some(GradientClippingConfig::Norm(clip as f32)));
+        }
+        QTrainer {
+            acting: None,
+            target,
+            opt: config.init(),
+            adam,
+            outputs: net.arch().output_len(),
+            inputs: net.arch().input_len(),
+            online,
+            device,
+        }
+    }
+
+    /// The online network's outputs for `rows` flat inputs (`rows × outputs` values).
+    pub fn q_values(&mut self, obs: &[f32], rows: usize) -> Vec<f32> {
+        let acting = self.acting.get_or_insert_with(|| self.online.valid());
+        let x = matrix(obs.to_vec(), rows, self.inputs, &self.device.clone().inner());
+        values(&acting.forward(x))
+    }
+
+    /// The target network's outputs for `rows` flat inputs (`rows × outputs` values).
+    pub fn target_values(&self, obs: &[f32], rows: usize) -> Vec<f32> {
+        let x = matrix(obs.to_vec(), rows, self.inputs, &self.device.clone().inner());
+        values(&self.target.forward(x))
+    }
+
+    /// One gradient step on the loss between `Q(obs_b, actions_b)` and `targets_b`; returns
+    /// the loss before the step.
+    pub fn train_step(
+        &mut self,
+        obs: &[f32],
+        actions: &[u32],
+        targets: &[f32],
+        loss: TdLoss,
+    ) -> f32 {
+        let rows = actions.len();
+        let mut mask = vec![0.0f32; rows * self.outputs];
+        for (r, &a) in actions.iter().enumerate() {
+            mask[r * self.outputs + a as usize] = 1.0;
+        }
+        let x = matrix(obs.to_vec(), rows, self.inputs, &self.device);
+        let mask = matrix(mask, rows, self.outputs, &self.device);
+        let y = matrix(targets.to_vec(), rows, 1, &self.device);
+        let q = (self.online.forward(x) * mask).sum_dim(1);
+        let diff = q - y;
+        let l = match loss {
+            TdLoss::Mse => diff.powi_scalar(2).mean(),
+            TdLoss::Huber => {
+                // 0.5·c² + |d| − |c| with c = clamp(d, −1, 1): ½d² inside, |d| − ½ outside.
+                let c = diff.clone().clamp(-1.0, 1.0);
+                (c.clone().powi_scalar(2).mul_scalar(0.5) + diff.abs() - c.abs()).mean()
+            }
+        };
+        let value = values(&l)[0];
+        let grads = burn::optim::GradientsParams::from_grads(l.backward(), &self.online);
+        let online = std::mem::replace(&mut self.online, self.target.clone());
+        self.online = self.opt.step(self.adam.lr, online, grads);
+        self.acting = None;
+        value
+    }
+
+    /// Copies the online network into the target network.
+    pub fn sync_target(&mut self) {
+        self.target = self.online.valid();
+    }
+
+    /// The online network as our [`Net`].
+    pub fn to_net(&self) -> Result<Net, NetError> {
+        self.online.to_net()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +306,36 @@ mod tests {
             outputs: 5,
             activation: Activation::Relu,
         });
+    }
+
+    #[test]
+    fn the_trainer_fits_q_of_the_taken_action_only() {
+        let arch =
+            Arch::Mlp { inputs: 2, hidden: vec![16], outputs: 3, activation: Activation::Relu };
+        let net = Net::init(arch, &mut Rng::seed_from_u64(2)).unwrap();
+        for loss in [TdLoss::Huber, TdLoss::Mse] {
+            let adam = AdamSettings { lr: 1e-2, eps: 1e-8, grad_clip: Some(10.0) };
+            let mut t = QTrainer::new(&net, adam);
+            let obs = [1.0, 0.0, 0.0, 1.0];
+            let before = t.q_values(&obs, 2);
+            assert_eq!(before, t.target_values(&obs, 2), "the target starts as the online net");
+            let mut first = None;
+            let mut last = 0.0;
+            for _ in 0..300 {
+                last = t.train_step(&obs, &[2, 0], &[3.0, -2.0], loss);
+                first.get_or_insert(last);
+            }
+            assert!(last < 0.01 * first.unwrap(), "{loss:?}: {first:?} -> {last}");
+            let q = t.q_values(&obs, 2);
+            assert!((q[2] - 3.0).abs() < 0.1 && (q[3] + 2.0).abs() < 0.1, "{q:?}");
+            assert_eq!(t.target_values(&obs, 2), before, "the target waits for sync");
+            t.sync_target();
+            assert_eq!(t.target_values(&obs, 2), q);
+            let back = t.to_net().unwrap();
+            let mut out = [0.0; 3];
+            back.forward(&obs[..2], &mut out);
+            assert!(close(&out, &q[..3]), "{out:?} vs {q:?}");
+        }
     }
 
     #[test]
