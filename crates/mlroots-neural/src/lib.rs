@@ -5,4 +5,6 @@
 //! Only this crate depends on burn (a long build); everything that merely *runs* a saved network
 //! uses the plain-Rust forward pass of [`mlroots_learn::net`].
 
+pub mod dream;
+pub mod harvester;
 pub mod nn;
