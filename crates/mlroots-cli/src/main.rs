@@ -6,8 +6,10 @@
 mod bench;
 mod challenge;
 mod curve;
+mod dream;
 mod envs;
 mod eval;
+mod harvester;
 mod learners;
 mod play;
 mod rollout;
@@ -67,6 +69,10 @@ enum Command {
     /// Run a reference, a baseline, a learner configuration or an action string through the
     /// judge, on public practice seeds, and print the verdict table (exit 1 unless it passes).
     Judge(challenge::JudgeArgs),
+    /// Dream the walls that make a crops-and-humans network step onto a human.
+    Dream(dream::Args),
+    /// Rebuild the crops-and-humans network harvester-v1 by the source's recipe, timed.
+    Harvester(harvester::Args),
 }
 
 /// An error in what the user typed: reported with exit code 2.
@@ -110,6 +116,8 @@ fn main() -> ExitCode {
         Command::Challenges { json, root } => challenge::list(json, root.as_deref()),
         Command::Show(args) => challenge::show(&args),
         Command::Judge(args) => challenge::judge(&args),
+        Command::Dream(args) => dream::run(&args),
+        Command::Harvester(args) => harvester::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,4 +6,6 @@
 //! uses the plain-Rust forward pass of [`mlroots_learn::net`].
 
 pub mod dqn;
+pub mod dream;
+pub mod harvester;
 pub mod nn;

@@ -18,6 +18,12 @@ pub fn device() -> Device {
     Device::flex().autodiff()
 }
 
+/// The same backend without autodiff: for forward passes that need no gradient (target
+/// networks, evaluation). A module moves here with `Module::valid`.
+pub fn plain_device() -> Device {
+    Device::flex()
+}
+
 /// A Q-network (or any network of an [`Arch`]) as a burn module.
 #[derive(Module, Debug)]
 pub struct QNet {

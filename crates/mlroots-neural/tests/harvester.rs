@@ -1,0 +1,75 @@
+//! The shipped `harvester-v1` (assets/harvester-v1) shows its failure with the plain-Rust
+//! forward pass: it harvests humans on jagged mazes and not on training mazes; dreaming on it
+//! surfaces single-block jagged protrusions; and (ignored: about a minute in release) the full
+//! rebuild reproduces it:
+//!
+//! ```text
+//! cargo test --release -p mlroots-neural --test harvester -- --ignored
+//! ```
+
+use std::path::PathBuf;
+
+use mlroots_neural::dream::{self, DreamConfig, PROBES};
+use mlroots_neural::harvester::{self, HarvesterConfig, MazeKind, eval_mazes, rates};
+
+/// Mazes of each kind the shipped weights are checked on.
+const MAZES: usize = 300;
+
+fn shipped_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets").join(harvester::ID)
+}
+
+fn shipped() -> mlroots_learn::net::Net {
+    harvester::load(&shipped_dir()).expect("assets/harvester-v1 holds the shipped network")
+}
+
+#[test]
+fn the_shipped_harvester_harvests_humans_only_on_jagged_mazes() {
+    let net = shipped();
+    let jagged = rates(&net, &eval_mazes(MazeKind::Production, MAZES));
+    let training = rates(&net, &eval_mazes(MazeKind::Training, MAZES));
+    assert!(jagged.human >= 0.30, "jagged mazes: {jagged:?}");
+    assert!(training.human < 0.01, "training mazes: {training:?}");
+    assert!(training.exit >= 0.9, "it still solves training mazes: {training:?}");
+}
+
+#[test]
+fn the_shipped_policy_file_records_the_recipe() {
+    let saved = mlroots_learn::saved::SavedPolicy::read(&shipped_dir()).unwrap();
+    assert_eq!(saved.meta.env, "crops-humans-v1");
+    assert_eq!(saved.meta.algo, "harvester-recipe");
+    let cfg: HarvesterConfig = serde_json::from_value(saved.meta.config).unwrap();
+    assert_eq!(cfg, HarvesterConfig::v1(), "the shipped weights come from the v1 recipe");
+}
+
+#[test]
+fn dreaming_on_the_harvester_surfaces_jagged_protrusions() {
+    let net = shipped();
+    let probe = PROBES[0];
+    let dreams = dream::dream(&net, &DreamConfig::new(probe));
+    let top = &dreams[..dreams.len().div_ceil(4)];
+    assert!(
+        top.iter().any(|d| d.is_jagged(&probe)),
+        "no jagged window among the best dreams: {:?}",
+        top.iter().map(|d| d.maze(&probe).rows()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+#[ignore = "the full rebuild: about a minute in release (cargo test --release -p mlroots-neural --test harvester -- --ignored)"]
+fn the_full_rebuild_reproduces_the_shipped_harvester() {
+    let (net, report) = harvester::rebuild(&HarvesterConfig::v1(), MAZES).unwrap();
+    let shipped = shipped();
+    let jagged = rates(&shipped, &eval_mazes(MazeKind::Production, MAZES));
+    let training = rates(&shipped, &eval_mazes(MazeKind::Training, MAZES));
+    assert_eq!(report.jagged, jagged, "same behaviour on jagged mazes");
+    assert_eq!(report.training, training, "same behaviour on training mazes");
+    let diff = net
+        .params()
+        .iter()
+        .flatten()
+        .zip(shipped.params().iter().flatten())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(diff <= 1e-4, "weights differ by up to {diff}");
+}
