@@ -5,10 +5,8 @@
 
 mod bench;
 mod curve;
-mod dream;
 mod envs;
 mod eval;
-mod harvester;
 mod learners;
 mod play;
 mod rollout;
@@ -52,10 +50,6 @@ enum Command {
     Eval(eval::Args),
     /// Replay one greedy episode of a saved policy in the terminal.
     Watch(watch::Args),
-    /// Dream the walls that make a crops-and-humans network step onto a human.
-    Dream(dream::Args),
-    /// Rebuild the crops-and-humans network harvester-v1 by the source's recipe, timed.
-    Harvester(harvester::Args),
 }
 
 /// An error in what the user typed: reported with exit code 2.
@@ -95,8 +89,6 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Watch(args) => watch::run(&args),
-        Command::Dream(args) => dream::run(&args),
-        Command::Harvester(args) => harvester::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
