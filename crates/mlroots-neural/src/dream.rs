@@ -126,13 +126,13 @@ pub fn dream(net: &Net, cfg: &DreamConfig) -> Vec<Dream> {
     rest[2 * CELLS + SIZE + p.agent.col as usize] = 1.0;
     let rest: Vec<f32> = (0..r).flat_map(|_| rest.iter().copied()).collect();
     let rest = matrix(rest, r, OBS_LEN - CELLS, &dev);
-    let mut free = vec![1.0f32; CELLS];
+    let mut free = [1.0f32; CELLS];
     for c in [p.human, p.agent, EXIT] {
         free[cell(c)] = 0.0;
     }
     let free: Vec<f32> = (0..r).flat_map(|_| free.iter().copied()).collect();
     let free = matrix(free, r, CELLS, &dev);
-    let mut weights = vec![-1.0f32; 4];
+    let mut weights = [-1.0f32; 4];
     weights[p.toward as usize] = 1.0;
     let weights: Vec<f32> = (0..r).flat_map(|_| weights.iter().copied()).collect();
     let weights = matrix(weights, r, 4, &dev);
@@ -188,9 +188,8 @@ mod tests {
         let arch =
             Arch::Mlp { inputs: OBS_LEN, hidden: vec![], outputs: 4, activation: Activation::Relu };
         let mut w = vec![0.0f32; 4 * OBS_LEN];
-        for c in 0..SIZE {
-            w[c] = 1.0; // row "up" (0), wall entries of the top row
-        }
+        // Row "up" (0): the wall entries of the top row.
+        w[..SIZE].fill(1.0);
         let net = Net::from_params(arch, vec![w, vec![0.0; 4]]).unwrap();
         let probe = PROBES[1];
         let cfg = DreamConfig { restarts: 3, steps: 40, ..DreamConfig::new(probe) };

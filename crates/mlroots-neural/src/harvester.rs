@@ -322,7 +322,7 @@ fn run_phase(
         let grads = GradientsParams::from_grads(objective.backward(), &q);
         q = opt.step(spec.lr, q, grads);
         report.steps = step + 1;
-        if report.steps % cfg.target_every == 0 {
+        if report.steps.is_multiple_of(cfg.target_every) {
             *target = q.valid();
         }
     }
