@@ -10,6 +10,7 @@ mod eval;
 mod learners;
 mod play;
 mod rollout;
+mod serve;
 mod train;
 mod watch;
 
@@ -50,6 +51,8 @@ enum Command {
     Eval(eval::Args),
     /// Replay one greedy episode of a saved policy in the terminal.
     Watch(watch::Args),
+    /// Serve the platform: HTTP API, environment sessions, ledger (SQLite or PostgreSQL).
+    Serve(serve::Args),
 }
 
 /// An error in what the user typed: reported with exit code 2.
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Watch(args) => watch::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

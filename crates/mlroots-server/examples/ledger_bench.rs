@@ -54,7 +54,9 @@ async fn main() {
     let secs: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
     let dur = Duration::from_secs(secs);
     let backend = if mlroots_server::db::is_postgres(&url) { "PostgreSQL" } else { "SQLite" };
-    let state = mlroots_server::start(Config::new(&url), Arc::new(EnvCatalogue)).await.unwrap();
+    let mut config = Config::new(&url);
+    config.max_sessions_per_account = 1024;
+    let state = mlroots_server::start(config, Arc::new(EnvCatalogue)).await.unwrap();
     let app = mlroots_server::app(state.clone());
 
     let creds = json!({"username": "bench", "password": "bench-password"});
