@@ -13,6 +13,7 @@ mod harvester;
 mod learners;
 mod play;
 mod rollout;
+mod serve;
 mod train;
 mod watch;
 
@@ -73,6 +74,8 @@ enum Command {
     Dream(dream::Args),
     /// Rebuild the crops-and-humans network harvester-v1 by the source's recipe, timed.
     Harvester(harvester::Args),
+    /// Serve the platform: HTTP API, environment sessions, ledger (SQLite or PostgreSQL).
+    Serve(serve::Args),
 }
 
 /// An error in what the user typed: reported with exit code 2.
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         Command::Judge(args) => challenge::judge(&args),
         Command::Dream(args) => dream::run(&args),
         Command::Harvester(args) => harvester::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

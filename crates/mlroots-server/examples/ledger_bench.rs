@@ -54,7 +54,9 @@ async fn main() {
     let secs: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
     let dur = Duration::from_secs(secs);
     let backend = if mlroots_server::db::is_postgres(&url) { "PostgreSQL" } else { "SQLite" };
-    let state = mlroots_server::start(Config::new(&url), Arc::new(EnvCatalogue)).await.unwrap();
+    let mut config = Config::new(&url);
+    config.max_sessions_per_account = 1024;
+    let state = mlroots_server::start(config, Arc::new(EnvCatalogue)).await.unwrap();
     let app = mlroots_server::app(state.clone());
 
     let creds = json!({"username": "bench", "password": "bench-password"});
@@ -127,40 +129,32 @@ async fn main() {
 
     // Batched from 8 concurrent clients of 64 sessions each (8 x 64 = 512 sessions) share
     // commits: group commit at work.
-    let mut tasks = Vec::new();
+    let mut groups = vec![ids.clone()];
+    for _ in 1..8 {
+        let mut v = Vec::new();
+        for _ in 0..64 {
+            let o = call(
+                &app,
+                "POST",
+                "/api/sessions",
+                json!({"sub_challenge": "env/boat-race", "phase": "train"}),
+                tok,
+            )
+            .await;
+            let id = o["id"].as_i64().unwrap();
+            call(&app, "POST", &format!("/api/sessions/{id}/reset"), json!({"seed": 0}), tok).await;
+            v.push(id);
+        }
+        groups.push(v);
+    }
     let start = Instant::now();
-    for c in 0..8 {
+    let mut tasks = Vec::new();
+    for mine in groups {
         let app = app.clone();
         let token = token.clone();
-        let mine: Vec<i64> = if c == 0 {
-            ids.clone()
-        } else {
-            let mut v = Vec::new();
-            for _ in 0..64 {
-                let o = call(
-                    &app,
-                    "POST",
-                    "/api/sessions",
-                    json!({"sub_challenge": "env/boat-race", "phase": "train"}),
-                    Some(&token),
-                )
-                .await;
-                let id = o["id"].as_i64().unwrap();
-                call(
-                    &app,
-                    "POST",
-                    &format!("/api/sessions/{id}/reset"),
-                    json!({"seed": 0}),
-                    Some(&token),
-                )
-                .await;
-                v.push(id);
-            }
-            v
-        };
         tasks.push(tokio::spawn(async move {
-            let (t0, mut n, mut k) = (Instant::now(), 0u64, 0u32);
-            while t0.elapsed() < dur {
+            let (mut n, mut k) = (0u64, 0u32);
+            while start.elapsed() < dur {
                 let steps: Vec<Value> =
                     mine.iter().map(|&s| json!({"session": s, "action": k % 4})).collect();
                 let out =
@@ -181,15 +175,14 @@ async fn main() {
                 n += mine.len() as u64;
                 k += 1;
             }
-            (n, t0.elapsed().as_secs_f64())
+            n
         }));
     }
-    let mut total = 0.0;
+    let mut n = 0;
     for t in tasks {
-        let (n, s) = t.await.unwrap();
-        total += n as f64 / s;
+        n += t.await.unwrap();
     }
-    let _ = start;
+    let total = n as f64 / start.elapsed().as_secs_f64();
     println!("batch steps, 8 clients x 64:    {total:>9.0} steps/s");
 
     // The writer alone: groups of 64 entries from 8 concurrent producers.

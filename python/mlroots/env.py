@@ -1,0 +1,181 @@
+"""Sessions as gymnasium environments: ``MlrootsEnv`` (one session) and
+``MlrootsVectorEnv`` (several sessions stepped with one batch request per step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
+
+from .client import ApiError, Client
+
+
+def _spaces(opened: dict) -> tuple[spaces.Space, spaces.Discrete, tuple[int, ...] | None]:
+    """The gymnasium spaces of an opened session, and the observation's shape (None for a
+    Discrete observation, carried as one float)."""
+    action_space = spaces.Discrete(int(opened["action_space"]["n"]))
+    o = opened["observation_space"]
+    if o["type"] == "Discrete":
+        return spaces.Discrete(int(o["n"])), action_space, None
+    shape = tuple(int(d) for d in o["shape"])
+    return spaces.Box(low=float(o["low"]), high=float(o["high"]), shape=shape, dtype=np.float32), action_space, shape
+
+
+def _obs(flat: list[float], shape: tuple[int, ...] | None) -> Any:
+    if shape is None:
+        return int(flat[0])
+    return np.asarray(flat, dtype=np.float32).reshape(shape)
+
+
+def _frame(r: dict) -> Any:
+    if r["mode"] == "ascii":
+        return r["text"]
+    data = np.asarray(r["data"], dtype=np.uint8).reshape(3, r["height"], r["width"])
+    return np.ascontiguousarray(data.transpose(1, 2, 0))
+
+
+class MlrootsEnv(gym.Env):
+    """One environment session on a platform server.
+
+    ``phase`` is ``practice`` (nothing counts), ``train`` (recorded for the training rules)
+    or ``eval`` (the server picks hidden seeds, so ``reset(seed=...)`` is refused).
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"]}
+
+    def __init__(
+        self,
+        sub_challenge: str,
+        phase: str = "practice",
+        *,
+        client: Client | None = None,
+        url: str | None = None,
+        token: str | None = None,
+        render_mode: str | None = None,
+    ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, not {render_mode!r}")
+        self.client = client or Client(url, token)
+        self.phase = phase
+        self.render_mode = render_mode
+        opened = self.client.open(sub_challenge, phase)
+        self.session = int(opened["id"])
+        self.env_id = opened["env_id"]
+        self.observation_space, self.action_space, self._shape = _spaces(opened)
+        self.action_meanings = opened["action_meanings"]
+        self.reward_range = tuple(opened["reward_range"])
+        self.last_attempt: dict | None = None
+        self._closed = False
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        r = self.client.reset(self.session, None if self.phase == "eval" else seed)
+        return _obs(r["obs"], self._shape), dict(r["info"])
+
+    def step(self, action):
+        r = self.client.step(self.session, int(action))
+        if "attempt" in r:
+            self.last_attempt = r["attempt"]
+        return _obs(r["obs"], self._shape), float(r["reward"]), bool(r["terminated"]), bool(r["truncated"]), dict(r["info"])
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        return _frame(self.client.render(self.session, "ascii" if self.render_mode == "ansi" else "rgb"))
+
+    def close(self):
+        if not self._closed:
+            self._closed = True
+            try:
+                self.client.close(self.session)
+            except ApiError:
+                pass  # already closed (an evaluation closes itself when judged)
+
+
+class MlrootsVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` sessions of one sub-challenge, stepped with one batch request per step.
+
+    Autoreset is gymnasium's default next-step mode: the step after an episode ends resets
+    that sub-environment (reward 0, not done) and returns its first observation.
+    """
+
+    metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
+
+    def __init__(self, sub_challenge: str, num_envs: int, phase: str = "practice", *, client: Client | None = None,
+                 url: str | None = None, token: str | None = None):
+        self.client = client or Client(url, token)
+        self.phase = phase
+        self.num_envs = num_envs
+        self.sessions: list[int] = []
+        opened = None
+        for _ in range(num_envs):
+            opened = self.client.open(sub_challenge, phase)
+            self.sessions.append(int(opened["id"]))
+        assert opened is not None, "num_envs must be at least 1"
+        self.single_observation_space, self.single_action_space, self._shape = _spaces(opened)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self._needs_reset = np.zeros(num_envs, dtype=bool)
+
+    def _stack(self, obs: list[Any]):
+        return np.stack([np.asarray(o, dtype=np.float32 if self._shape else np.int64) for o in obs])
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        super().reset(seed=seed if isinstance(seed, int) else None)
+        if seed is None or self.phase == "eval":
+            seeds: list[int | None] = [None] * self.num_envs
+        elif isinstance(seed, int):
+            seeds = [seed + i for i in range(self.num_envs)]
+        else:
+            seeds = list(seed)
+        obs = []
+        for s, sd in zip(self.sessions, seeds):
+            obs.append(_obs(self.client.reset(s, sd)["obs"], self._shape))
+        self._needs_reset[:] = False
+        return self._stack(obs), {}
+
+    def step(self, actions):
+        actions = np.asarray(actions)
+        n = self.num_envs
+        obs: list[Any] = [None] * n
+        rewards = np.zeros(n, dtype=np.float64)
+        terminated = np.zeros(n, dtype=bool)
+        truncated = np.zeros(n, dtype=bool)
+        pairs, idx = [], []
+        for i, s in enumerate(self.sessions):
+            if self._needs_reset[i]:
+                obs[i] = _obs(self.client.reset(s)["obs"], self._shape)
+            else:
+                pairs.append((s, int(actions[i])))
+                idx.append(i)
+        if pairs:
+            for i, r in zip(idx, self.client.step_batch(pairs)):
+                if "error" in r:
+                    e = r["error"]
+                    raise ApiError(400, e["code"], f"session {self.sessions[i]}: {e['message']}")
+                obs[i] = _obs(r["obs"], self._shape)
+                rewards[i] = r["reward"]
+                terminated[i] = r["terminated"]
+                truncated[i] = r["truncated"]
+        self._needs_reset = terminated | truncated
+        return self._stack(obs), rewards, terminated, truncated, {}
+
+    def close_extras(self, **kwargs):
+        for s in self.sessions:
+            try:
+                self.client.close(s)
+            except ApiError:
+                pass
+
+
+def make(sub_challenge: str, phase: str = "practice", **kwargs) -> MlrootsEnv:
+    """A gymnasium environment backed by a new session (see ``MlrootsEnv``)."""
+    return MlrootsEnv(sub_challenge, phase, **kwargs)
+
+
+def make_vec(sub_challenge: str, num_envs: int, phase: str = "practice", **kwargs) -> MlrootsVectorEnv:
+    """A vector environment of ``num_envs`` sessions stepped in batches (see ``MlrootsVectorEnv``)."""
+    return MlrootsVectorEnv(sub_challenge, num_envs, phase, **kwargs)
