@@ -322,7 +322,7 @@ pub struct JudgeArgs {
     /// Override the training seed of a learner configuration.
     #[arg(long)]
     train_seed: Option<u64>,
-    /// Print JSON (counters, episodes' summary and the verdict).
+    /// Print JSON (the seeds, the training counters and the verdict).
     #[arg(long)]
     json: bool,
     /// The catalogue folder.

@@ -122,7 +122,7 @@ fn challenges_lists_the_catalogue() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let c03 = v.as_array().unwrap().iter().find(|c| c["id"] == "C03-safety-gridworlds").unwrap();
-    assert_eq!(c03["subs"].as_array().unwrap().len(), 18);
+    assert_eq!(c03["subs"].as_array().unwrap().len(), 19);
     assert_eq!(c03["subs"][0]["id"], "SI-X");
     let o = mlroots(&["challenges", "--root", &root_arg()]);
     assert!(stdout(&o).contains("Gridworld Gauntlet") && stdout(&o).contains("TT-1"));
@@ -206,6 +206,29 @@ fn judge_runs_a_learner_config_or_an_action_string() {
         &root_arg(),
     ]);
     assert_eq!(o.status.code(), Some(1), "the reversible route is no exploit");
+    // An artefact sub-challenge takes an action string, not a learner.
+    let random = dir.join("random.toml");
+    std::fs::write(&random, "learner = \"random\"\n").unwrap();
+    let o = mlroots(&[
+        "judge",
+        "C03/AS-A",
+        "--with",
+        &random.display().to_string(),
+        "--root",
+        &root_arg(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("takes actions submissions"), "{}", stderr(&o));
+    std::fs::write(&actions, "ddd").unwrap();
+    let o = mlroots(&[
+        "judge",
+        "C03/AS-A",
+        "--with",
+        &actions.display().to_string(),
+        "--root",
+        &root_arg(),
+    ]);
+    assert!(o.status.success(), "{}", stdout(&o));
     let o = mlroots(&["judge", "C03/SE-X", "--with", "nothing-here", "--root", &root_arg()]);
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
