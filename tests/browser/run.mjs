@@ -71,7 +71,8 @@ try {
   await page.waitForURL(/\/play\?sub=/);
   await shot("07-play-ready");
   await page.getByRole("button", { name: "New episode" }).click();
-  await page.waitForFunction(() => document.getElementById("board").dataset.frame);
+  await page.waitForFunction(() => document.getElementById("board").dataset.frame
+    && document.getElementById("status").textContent.startsWith("Playing"));
   check(true, "the board is drawn");
   await page.locator("#board").focus();
   const keys = ["ArrowDown", "ArrowRight", "ArrowUp", "ArrowLeft"];
@@ -80,7 +81,10 @@ try {
     const before = await page.locator("#step").textContent();
     await page.keyboard.press(keys[Math.floor(n / 3) % keys.length]);
     await page.waitForFunction((b) => document.getElementById("step").textContent !== b
-      || !document.getElementById("outcome").hidden, before);
+      || !document.getElementById("outcome").hidden, before, { timeout: 10000 })
+      .catch(async (e) => {
+        throw new Error(`no step after a key press: ${await page.locator("#status").textContent()} (${e.message})`);
+      });
     n++;
   }
   check(await page.locator("#outcome").isVisible(), `the episode ended after ${n} key presses`);

@@ -201,17 +201,26 @@ async function start() {
         meanings.map((m) => `${m.letter} = ${m.name}`).join(", ");
     }
     const r = await api("POST", `/api/sessions/${session}/reset`, {});
-    ret = 0; over = false;
+    ret = 0; over = false; queue.length = 0;
     $("step").textContent = "0"; $("reward").textContent = "0"; $("return").textContent = "0";
     $("events").replaceChildren(); $("outcome").hidden = true;
     for (const e of publicEvents(r.info)) event(`reset: ${e}`);
-    $("status").textContent = "Playing: use the arrow keys.";
     await render();
     canvas.focus();
-  } catch (e) {
-    $("status").textContent = `Could not start: ${e.message}`;
-  } finally {
     busy = false;
+    $("status").textContent = "Playing: use the arrow keys.";
+  } catch (e) {
+    busy = false;
+    $("status").textContent = `Could not start: ${e.message}`;
+  }
+}
+
+// Keys pressed while a step is in flight wait in a short queue, so that none is lost.
+const queue = [];
+async function pump() {
+  while (!busy && queue.length) {
+    const [action, label] = queue.shift();
+    await step(action, label);
   }
 }
 
@@ -244,6 +253,8 @@ async function step(action, label) {
   } finally {
     busy = false;
   }
+  if (over) queue.length = 0;
+  else pump();
 }
 
 const ARROWS = { ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right" };
@@ -256,7 +267,8 @@ document.addEventListener("keydown", (e) => {
   else if (e.key.length === 1) i = meanings.findIndex((m) => m.letter === e.key);
   if (i < 0) return;
   e.preventDefault();
-  step(i, meanings[i].name);
+  if (queue.length < 8) queue.push([i, meanings[i].name]);
+  pump();
 });
 
 $("start").addEventListener("click", start);
