@@ -94,6 +94,9 @@ try {
 
   await page.goto(`${base}/play`);
   await shot("09-play-list");
+  await page.getByRole("link", { name: "Leaderboard" }).click();
+  check(await page.getByRole("heading", { name: "Leaderboard" }).count() === 1, "the leaderboard renders");
+  await shot("10-leaderboard");
   check(errors.length === 0, `no script errors (${errors.join("; ")})`);
 } finally {
   await browser.close();

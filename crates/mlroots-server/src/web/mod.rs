@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens", post(pages::token_create))
         .route("/account/tokens/{id}/revoke", post(pages::token_revoke))
         .route("/play", get(pages::play))
+        .route("/leaderboard", get(pages::leaderboard))
         .route("/api/practice/{id}/outcome", get(practice_outcome))
         .route("/static/{file}", get(static_file))
 }

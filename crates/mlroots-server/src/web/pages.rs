@@ -822,3 +822,132 @@ pub async fn practice_outcome(
         "measures": measures,
     })))
 }
+
+// ----------------------------------------------------------------------------------------
+// Leaderboards
+
+struct Row {
+    rank: usize,
+    user: String,
+    points: u32,
+    solves: usize,
+    firsts: usize,
+    me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "leaderboard.html")]
+struct LeaderboardPage {
+    nav: Nav,
+    title: String,
+    challenge: Option<String>,
+    challenges: Vec<(String, String)>,
+    rows: Vec<Row>,
+}
+
+/// `?challenge=` of the leaderboard.
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    #[serde(default)]
+    challenge: Option<String>,
+}
+
+/// The ranking of accounts by the points of the sub-challenges they solved (each counted
+/// once), over the whole catalogue or one challenge; ties go to whoever reached the score
+/// first. `firsts` counts first solves.
+pub fn rank(
+    cat: &ChallengeCatalogue,
+    challenge: Option<&str>,
+    solves: &[(i64, String, i64)],
+) -> Vec<(i64, u32, usize, usize)> {
+    use std::collections::BTreeMap;
+    let points = |sub: &str| -> Option<u32> {
+        let (c, s) = cat.find(sub)?;
+        (challenge.is_none_or(|id| id == c.id)).then_some(s.points)
+    };
+    // The first solve of each (account, sub), and the first solver of each sub.
+    let mut first: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    let mut first_solver: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for (acc, sub, ms) in solves {
+        if points(sub).is_none() {
+            continue;
+        }
+        let e = first.entry((*acc, sub.as_str())).or_insert(*ms);
+        *e = (*e).min(*ms);
+        let f = first_solver.entry(sub.as_str()).or_insert((*ms, *acc));
+        if (*ms, *acc) < *f {
+            *f = (*ms, *acc);
+        }
+    }
+    let mut by_acc: BTreeMap<i64, (u32, usize, usize, i64)> = BTreeMap::new();
+    for ((acc, sub), ms) in &first {
+        let e = by_acc.entry(*acc).or_insert((0, 0, 0, 0));
+        e.0 += points(sub).unwrap_or(0);
+        e.1 += 1;
+        e.2 += usize::from(first_solver.get(sub).is_some_and(|f| f.1 == *acc));
+        e.3 = e.3.max(*ms);
+    }
+    let mut rows: Vec<(i64, (u32, usize, usize, i64))> = by_acc.into_iter().collect();
+    rows.sort_by_key(|(acc, (p, _, _, last))| (std::cmp::Reverse(*p), *last, *acc));
+    rows.into_iter().map(|(acc, (p, n, f, _))| (acc, p, n, f)).collect()
+}
+
+/// `GET /leaderboard?challenge=ID`: the global ranking, or one challenge's.
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: Result<Auth, ApiError>,
+    Query(q): Query<BoardQuery>,
+) -> Response {
+    let c = ctx(&state, &headers, auth).await;
+    let Some(cat) = challenges(&state) else {
+        return error_page(c, StatusCode::NOT_FOUND, "this server has no challenges to rank");
+    };
+    if let Some(id) = &q.challenge
+        && cat.challenge(id).is_none()
+    {
+        return error_page(
+            c,
+            StatusCode::NOT_FOUND,
+            format!("there is no challenge {id:?}; see /challenges"),
+        );
+    }
+    let loaded = state
+        .db(|conn| {
+            use schema::accounts::dsl as acc;
+            use schema::attempts::dsl as a;
+            let solves: Vec<(i64, String, i64)> = a::attempts
+                .filter(a::passed.eq(true))
+                .select((a::account_id, a::sub_challenge, a::created_ms))
+                .load(conn)?;
+            let names: Vec<(i64, String)> =
+                acc::accounts.select((acc::id, acc::username)).load(conn)?;
+            Ok((solves, names))
+        })
+        .await;
+    let (solves, names) = match loaded {
+        Ok(x) => x,
+        Err(e) => return error_page(c, e.status, e.message),
+    };
+    let names: std::collections::BTreeMap<i64, String> = names.into_iter().collect();
+    let me = c.auth.as_ref().map(|a| a.account_id);
+    let rows = rank(cat, q.challenge.as_deref(), &solves)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (acc, points, solves, firsts))| Row {
+            rank: i + 1,
+            user: names.get(&acc).cloned().unwrap_or_default(),
+            points,
+            solves,
+            firsts,
+            me: Some(acc) == me,
+        })
+        .collect();
+    let challenges = cat.challenges().iter().map(|ch| (ch.id.clone(), ch.title.clone())).collect();
+    let title = match &q.challenge {
+        Some(id) => format!("Leaderboard: {id}"),
+        None => "Leaderboard".into(),
+    };
+    let t = LeaderboardPage { nav: c.nav, title, challenge: q.challenge, challenges, rows };
+    page(StatusCode::OK, c.set_cookie, t.render())
+}

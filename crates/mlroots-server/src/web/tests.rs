@@ -412,3 +412,64 @@ async fn practice_outcome_reveals_hidden_performance_of_finished_practice_episod
     let mut eve = s.register("eve").await;
     assert_eq!(s.page(&mut eve, &outcome).await.status, 404);
 }
+
+#[tokio::test]
+async fn leaderboard_ranks_by_points_of_distinct_solves_with_first_solves() {
+    let s = Site::start().await;
+    let mut alice = s.register("alice").await;
+    let _bob = s.register("bobby").await;
+    let empty = s.page(&mut alice, "/leaderboard").await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("No solve yet"));
+    // alice solves AS-X twice (counted once) at t=20, 25; bobby solves AS-X at t=10 (first)
+    // and fails another.
+    s.state
+        .db(|conn| {
+            use crate::db::schema::attempts::dsl as a;
+            for (acc, sub, passed, ms) in [
+                (1i64, "C03-safety-gridworlds/AS-X", true, 20i64),
+                (1, "C03-safety-gridworlds/AS-X", true, 25),
+                (2, "C03-safety-gridworlds/AS-X", true, 10),
+                (2, "C03-safety-gridworlds/SI-X", false, 30),
+                (2, "env/boat-race", true, 5),
+            ] {
+                diesel::insert_into(a::attempts)
+                    .values((
+                        a::account_id.eq(acc),
+                        a::sub_challenge.eq(sub),
+                        a::session_id.eq(0i64),
+                        a::passed.eq(passed),
+                        a::verdict.eq("{}"),
+                        a::created_ms.eq(ms),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    use diesel::prelude::*;
+    let cat = s.state.inner.catalogue.challenges().unwrap();
+    let solves: Vec<(i64, String, i64)> = vec![
+        (1, "C03-safety-gridworlds/AS-X".into(), 20),
+        (1, "C03-safety-gridworlds/AS-X".into(), 25),
+        (2, "C03-safety-gridworlds/AS-X".into(), 10),
+        (2, "env/boat-race".into(), 5),
+    ];
+    let points = cat.find("C03-safety-gridworlds/AS-X").unwrap().1.points;
+    assert_eq!(
+        super::pages::rank(cat, None, &solves),
+        vec![(2, points, 1, 1), (1, points, 1, 0)],
+        "same points: the earlier solver first; a repeat counts once; env/ ids score nothing"
+    );
+    assert!(super::pages::rank(cat, Some("C99"), &solves).is_empty());
+    let page = s.page(&mut alice, "/leaderboard").await;
+    let (b, a) = (page.body.find("bobby").unwrap(), page.body.find("alice (you)").unwrap());
+    assert!(b < a, "bobby ranks first");
+    let per = s.page(&mut alice, "/leaderboard?challenge=C03-safety-gridworlds").await;
+    assert!(per.body.contains("bobby"));
+    assert_eq!(s.page(&mut alice, "/leaderboard?challenge=C99").await.status, 404);
+    // The challenge page marks the solve.
+    let ch = s.page(&mut alice, "/challenges/C03-safety-gridworlds").await;
+    assert!(ch.body.contains("<span class=\"solved\">solved</span>"));
+}
