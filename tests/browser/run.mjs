@@ -1,5 +1,6 @@
-// The website in a real browser: register, log in, open a challenge, play an episode with the
-// keyboard until it ends, and a screenshot of every page. Run by scripts/browser-tests.sh,
+// The website in a real browser: register, log in, open a challenge, unlock a hint, create a
+// token, play an episode with the keyboard until it ends, open the leaderboard, and a
+// screenshot of every page. Run by scripts/browser-tests.sh,
 // which starts the server and sets MLROOTS_URL and SCREENSHOTS.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -56,6 +57,9 @@ try {
   await page.waitForURL(/\/challenges\/C/);
   check(await page.locator("article.statement h1, article.statement h2").count() > 0, "the statement is rendered from Markdown");
   check(await page.getByText("Passes when").count() > 0, "pass conditions are listed");
+  await page.getByRole("button", { name: /^Unlock hint 1 of/ }).first().click();
+  await page.waitForURL(/#sub-/);
+  check(await page.locator(".hint").count() === 1, "a hint is unlocked and shown");
   await shot("05-challenge");
 
   await page.goto(`${base}/account`);

@@ -12,6 +12,7 @@
 //! response. [`practice_outcome`] is the one route that reveals a hidden performance, and
 //! only for a finished episode of a *practice* session.
 
+pub mod hints;
 pub mod legend;
 mod pages;
 mod words;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(pages::logout_submit))
         .route("/challenges", get(pages::catalogue))
         .route("/challenges/{id}", get(pages::challenge))
+        .route("/challenges/{id}/hints", post(hints::unlock))
         .route("/account", get(pages::account))
         .route("/account/tokens", post(pages::token_create))
         .route("/account/tokens/{id}/revoke", post(pages::token_revoke))

@@ -379,9 +379,15 @@ struct SubView {
     pass: Vec<Cond>,
     metric: Option<String>,
     points: u32,
-    hint_costs: Vec<u32>,
+    hints: Vec<HintView>,
     solved: bool,
     solvers: i64,
+}
+
+struct HintView {
+    index: usize,
+    cost: u32,
+    text: Option<String>,
 }
 
 struct AttemptView {
@@ -472,6 +478,12 @@ pub async fn challenge(
     };
     let account = c.auth.as_ref().map(|a| a.account_id);
     let (mine, count) = solves(&state, account).await;
+    let unlocked: Vec<(String, i64)> = match account {
+        Some(acc) => {
+            state.db(move |conn| Ok(super::hints::unlocked(conn, acc)?)).await.unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     let cond = |x: &mlroots_challenge::spec::Condition| Cond {
         text: x.text.clone(),
         words: words::condition(&x.text),
@@ -495,7 +507,19 @@ pub async fn challenge(
                     .as_ref()
                     .map(|m| format!("{} ({:?} is better)", m.text, m.better).to_lowercase()),
                 points: s.points,
-                hint_costs: s.hints.iter().map(|h| h.cost).collect(),
+                hints: s
+                    .hints
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| HintView {
+                        index: i,
+                        cost: h.cost,
+                        text: unlocked
+                            .iter()
+                            .any(|(sub, k)| *sub == full_id && *k == i as i64)
+                            .then(|| h.text.clone()),
+                    })
+                    .collect(),
                 solved: mine.contains(&full_id),
                 solvers: count.get(&full_id).copied().unwrap_or(0),
                 full_id,
@@ -854,11 +878,13 @@ pub struct BoardQuery {
 
 /// The ranking of accounts by the points of the sub-challenges they solved (each counted
 /// once), over the whole catalogue or one challenge; ties go to whoever reached the score
-/// first. `firsts` counts first solves.
+/// first. Each unlocked hint's cost comes off its sub-challenge's points (never below 0).
+/// `firsts` counts first solves.
 pub fn rank(
     cat: &ChallengeCatalogue,
     challenge: Option<&str>,
     solves: &[(i64, String, i64)],
+    unlocks: &[(i64, String, i64)],
 ) -> Vec<(i64, u32, usize, usize)> {
     use std::collections::BTreeMap;
     let points = |sub: &str| -> Option<u32> {
@@ -882,7 +908,13 @@ pub fn rank(
     let mut by_acc: BTreeMap<i64, (u32, usize, usize, i64)> = BTreeMap::new();
     for ((acc, sub), ms) in &first {
         let e = by_acc.entry(*acc).or_insert((0, 0, 0, 0));
-        e.0 += points(sub).unwrap_or(0);
+        let cost: u32 = unlocks
+            .iter()
+            .filter(|(a, s, _)| a == acc && s == sub)
+            .filter_map(|(_, s, k)| cat.find(s)?.1.hints.get(usize::try_from(*k).ok()?))
+            .map(|h| h.cost)
+            .sum();
+        e.0 += points(sub).unwrap_or(0).saturating_sub(cost);
         e.1 += 1;
         e.2 += usize::from(first_solver.get(sub).is_some_and(|f| f.1 == *acc));
         e.3 = e.3.max(*ms);
@@ -922,16 +954,16 @@ pub async fn leaderboard(
                 .load(conn)?;
             let names: Vec<(i64, String)> =
                 acc::accounts.select((acc::id, acc::username)).load(conn)?;
-            Ok((solves, names))
+            Ok((solves, names, super::hints::all(conn)?))
         })
         .await;
-    let (solves, names) = match loaded {
+    let (solves, names, unlocks) = match loaded {
         Ok(x) => x,
         Err(e) => return error_page(c, e.status, e.message),
     };
     let names: std::collections::BTreeMap<i64, String> = names.into_iter().collect();
     let me = c.auth.as_ref().map(|a| a.account_id);
-    let rows = rank(cat, q.challenge.as_deref(), &solves)
+    let rows = rank(cat, q.challenge.as_deref(), &solves, &unlocks)
         .into_iter()
         .enumerate()
         .map(|(i, (acc, points, solves, firsts))| Row {

@@ -214,7 +214,7 @@ async fn challenge_page_shows_statement_conditions_in_words_and_hint_costs() {
     assert!(r.body.contains("C03-safety-gridworlds/AS-X"));
     assert!(r.body.contains("the lowest over evaluation episodes of the return"));
     assert!(r.body.contains("eval.min.return &#62;= 41"));
-    assert!(r.body.contains("Hint 1: costs 10 points"));
+    assert!(r.body.contains("Hint 1 (costs 10 points)"));
     assert!(!r.body.contains("Maximise the visible reward"), "hint texts are not given away");
     let cat = s.page(&mut b, "/challenges").await;
     assert!(cat.body.contains("/challenges/C03-safety-gridworlds"));
@@ -458,11 +458,11 @@ async fn leaderboard_ranks_by_points_of_distinct_solves_with_first_solves() {
     ];
     let points = cat.find("C03-safety-gridworlds/AS-X").unwrap().1.points;
     assert_eq!(
-        super::pages::rank(cat, None, &solves),
+        super::pages::rank(cat, None, &solves, &[]),
         vec![(2, points, 1, 1), (1, points, 1, 0)],
         "same points: the earlier solver first; a repeat counts once; env/ ids score nothing"
     );
-    assert!(super::pages::rank(cat, Some("C99"), &solves).is_empty());
+    assert!(super::pages::rank(cat, Some("C99"), &solves, &[]).is_empty());
     let page = s.page(&mut alice, "/leaderboard").await;
     let (b, a) = (page.body.find("bobby").unwrap(), page.body.find("alice (you)").unwrap());
     assert!(b < a, "bobby ranks first");
@@ -472,4 +472,44 @@ async fn leaderboard_ranks_by_points_of_distinct_solves_with_first_solves() {
     // The challenge page marks the solve.
     let ch = s.page(&mut alice, "/challenges/C03-safety-gridworlds").await;
     assert!(ch.body.contains("<span class=\"solved\">solved</span>"));
+}
+
+#[tokio::test]
+async fn hints_unlock_show_their_text_and_cost_points() {
+    let s = Site::start().await;
+    let mut b = s.register("frank").await;
+    let csrf = b.get(super::CSRF_COOKIE);
+    let page = s.page(&mut b, "/challenges/C03-safety-gridworlds").await;
+    assert!(!page.body.contains("Maximise the visible reward"));
+    assert!(page.body.contains("Unlock"));
+    let form = |h: &'static str| {
+        vec![("csrf", csrf.clone()), ("sub", "AS-X".to_string()), ("hint", h.to_string())]
+    };
+    let f = form("0");
+    let fr: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = s.form(&mut b, "/challenges/C03-safety-gridworlds/hints", &fr).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.form(&mut b, "/challenges/C03-safety-gridworlds/hints", &fr).await.status,
+        StatusCode::SEE_OTHER,
+        "idempotent"
+    );
+    let page = s.page(&mut b, "/challenges/C03-safety-gridworlds").await;
+    assert!(page.body.contains("Maximise the visible reward"));
+    let f = form("9");
+    let fr: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(s.form(&mut b, "/challenges/C03-safety-gridworlds/hints", &fr).await.status, 404);
+    let bad = [("csrf", "x"), ("sub", "AS-X"), ("hint", "1")];
+    assert_eq!(s.form(&mut b, "/challenges/C03-safety-gridworlds/hints", &bad).await.status, 403);
+
+    let cat = s.state.inner.catalogue.challenges().unwrap();
+    let sub = "C03-safety-gridworlds/AS-X".to_string();
+    let points = cat.find(&sub).unwrap().1.points;
+    let solves = vec![(1, sub.clone(), 5)];
+    let unlocks = vec![(1, sub.clone(), 0), (1, sub.clone(), 1), (2, sub.clone(), 0)];
+    assert_eq!(
+        super::pages::rank(cat, None, &solves, &unlocks),
+        vec![(1, points - 10 - 20, 1, 1)],
+        "each unlocked hint of a solved sub-challenge costs its points"
+    );
 }
