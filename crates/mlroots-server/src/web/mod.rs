@@ -15,6 +15,7 @@
 pub mod hints;
 pub mod legend;
 mod pages;
+pub mod replay;
 mod words;
 
 #[cfg(test)]
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(pages::token_revoke))
         .route("/play", get(pages::play))
         .route("/leaderboard", get(pages::leaderboard))
+        .route("/attempts/{id}/replay", get(replay::replay))
         .route("/api/practice/{id}/outcome", get(practice_outcome))
         .route("/static/{file}", get(static_file))
 }

@@ -88,6 +88,35 @@ struct ErrorPage {
     message: String,
 }
 
+/// The navigation, CSRF cookie and caller of a page (for the page modules beside this one).
+pub(super) async fn ctx_parts(
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: Result<Auth, ApiError>,
+) -> (Nav, Option<HeaderValue>, Option<Auth>) {
+    let c = ctx(state, headers, auth).await;
+    (c.nav, c.set_cookie, c.auth)
+}
+
+/// An HTML page from a rendered template.
+pub(super) fn html_page(
+    status: StatusCode,
+    set_cookie: Option<HeaderValue>,
+    html: askama::Result<String>,
+) -> Response {
+    page(status, set_cookie, html)
+}
+
+/// The error page.
+pub(super) fn error_response(
+    nav: Nav,
+    set_cookie: Option<HeaderValue>,
+    status: StatusCode,
+    message: impl Into<String>,
+) -> Response {
+    error_page(Ctx { nav, set_cookie, auth: None }, status, message)
+}
+
 fn error_page(c: Ctx, status: StatusCode, message: impl Into<String>) -> Response {
     let title = status.canonical_reason().unwrap_or("Error").to_string();
     page(status, c.set_cookie, ErrorPage { nav: c.nav, title, message: message.into() }.render())

@@ -513,3 +513,79 @@ async fn hints_unlock_show_their_text_and_cost_points() {
         "each unlocked hint of a solved sub-challenge costs its points"
     );
 }
+
+#[tokio::test]
+async fn replay_resimulates_an_episode_from_the_ledger() {
+    let s = Site::start().await;
+    let mut b = s.register("grace").await;
+    let (_, o) = s
+        .json(
+            &mut b,
+            "POST",
+            "/api/sessions",
+            serde_json::json!({"sub_challenge": "C03-safety-gridworlds/AS-X", "phase": "train"}),
+        )
+        .await;
+    let id = o["id"].as_i64().unwrap();
+    s.json(&mut b, "POST", &format!("/api/sessions/{id}/reset"), serde_json::json!({"seed": 7}))
+        .await;
+    let mut rewards = Vec::new();
+    for a in [1, 1, 1, 3, 3] {
+        let (st, r) = s
+            .json(
+                &mut b,
+                "POST",
+                &format!("/api/sessions/{id}/step"),
+                serde_json::json!({"action": a}),
+            )
+            .await;
+        assert_eq!(st, 200, "{r}");
+        rewards.push(r["reward"].as_f64().unwrap());
+        if r["terminated"] == true {
+            break;
+        }
+    }
+    // An attempt over this session (as an evaluation would store), to open its replay.
+    let attempt: i64 = s
+        .state
+        .db(move |conn| {
+            use crate::db::schema::attempts::dsl as a;
+            use diesel::prelude::*;
+            Ok(diesel::insert_into(a::attempts)
+                .values((
+                    a::account_id.eq(1i64),
+                    a::sub_challenge.eq("C03-safety-gridworlds/AS-X"),
+                    a::session_id.eq(id),
+                    a::passed.eq(false),
+                    a::verdict.eq("{}"),
+                    a::created_ms.eq(1i64),
+                ))
+                .returning(a::id)
+                .get_result(conn)?)
+        })
+        .await
+        .unwrap();
+    let r = s.page(&mut b, &format!("/attempts/{attempt}/replay?step=1")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(&format!("Step 1 of {}", rewards.len())), "{}", r.body);
+    assert!(r.body.contains("<pre class=\"frame\""));
+    assert!(r.body.contains(&format!("return so far {}", rewards[0])));
+    assert!(!r.body.contains("seed"), "the seed is not shown");
+    assert_eq!(s.page(&mut b, &format!("/attempts/{attempt}/replay?episode=3")).await.status, 404);
+    let mut other = s.register("henry").await;
+    assert_eq!(s.page(&mut other, &format!("/attempts/{attempt}/replay")).await.status, 404);
+
+    // A ledger that disagrees with the world is refused.
+    let rows =
+        s.state.db(move |conn| Ok(crate::ledger::session_entries(conn, 1, id)?)).await.unwrap();
+    let mut bad = rows.clone();
+    bad[1].reward += 1.0;
+    assert!(
+        super::replay::resimulate("absent-supervisor", &[], &bad)
+            .unwrap_err()
+            .contains("the ledger")
+    );
+    let good = super::replay::resimulate("absent-supervisor", &[], &rows).unwrap();
+    assert_eq!(good.rewards, rewards);
+    assert_eq!(good.frames.len(), rewards.len() + 1);
+}
