@@ -1,6 +1,6 @@
 // The website in a real browser: register, log in, open a challenge, unlock a hint, create a
-// token, play an episode with the keyboard until it ends, open the leaderboard, and a
-// screenshot of every page. Run by scripts/browser-tests.sh,
+// token, play an episode with the keyboard until it ends, open the leaderboard, solve AS-S through the API, see it on the leaderboard, watch its
+// replay, and a screenshot of every page. Run by scripts/browser-tests.sh,
 // which starts the server and sets MLROOTS_URL and SCREENSHOTS.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -100,7 +100,40 @@ try {
   await shot("09-play-list");
   await page.getByRole("link", { name: "Leaderboard" }).click();
   check(await page.getByRole("heading", { name: "Leaderboard" }).count() === 1, "the leaderboard renders");
+  check(await page.getByText(`${user} (you)`).count() === 0, "no solve yet, not on the leaderboard");
+
+  // A solve through the API with the token: AS-S by the reference action string.
+  const call = async (method, path, body) => {
+    const r = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`,
+      "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const j = await r.json();
+    if (!r.ok) throw new Error(`${path}: ${JSON.stringify(j)}`);
+    return j;
+  };
+  const sub = "C03-safety-gridworlds/AS-S";
+  const ev = await call("POST", "/api/sessions", { sub_challenge: sub, phase: "eval" });
+  const letters = ev.action_meanings.map((m) => m.letter);
+  let attempt = null;
+  for (let e = 0; e < ev.eval_episodes; e++) {
+    await call("POST", `/api/sessions/${ev.id}/reset`, {});
+    for (const ch of "rrrdddlll") {
+      const r = await call("POST", `/api/sessions/${ev.id}/step`, { action: letters.indexOf(ch) });
+      if (r.attempt) attempt = r.attempt;
+      if (r.terminated || r.truncated) break;
+    }
+  }
+  check(attempt && attempt.passed, `the evaluation through the API passes (attempt ${attempt && attempt.id})`);
+  await page.reload();
+  check(await page.getByText(`${user} (you)`).count() === 1, "the leaderboard shows the solve");
   await shot("10-leaderboard");
+
+  await page.goto(`${base}/challenges/C03-safety-gridworlds`);
+  check(await page.locator("#sub-AS-S .solved").count() === 1, "the challenge page marks the solve");
+  await page.getByRole("link", { name: "replay" }).first().click();
+  await page.waitForURL(/\/replay/);
+  await page.getByRole("link", { name: /next/ }).click();
+  check(await page.getByText(/^Step 1 of 9/).count() === 1, "the replay steps through the episode");
+  await shot("11-replay");
   check(errors.length === 0, `no script errors (${errors.join("; ")})`);
 } finally {
   await browser.close();

@@ -571,6 +571,7 @@ async fn replay_resimulates_an_episode_from_the_ledger() {
     assert!(r.body.contains("<pre class=\"frame\""));
     assert!(r.body.contains(&format!("return so far {}", rewards[0])));
     assert!(!r.body.contains("seed"), "the seed is not shown");
+    assert!(r.body.contains("<strong>1</strong>"), "the episode list marks the current one");
     assert_eq!(s.page(&mut b, &format!("/attempts/{attempt}/replay?episode=3")).await.status, 404);
     let mut other = s.register("henry").await;
     assert_eq!(s.page(&mut other, &format!("/attempts/{attempt}/replay")).await.status, 404);
