@@ -1,14 +1,16 @@
-//! `mlroots serve`: starts the platform (HTTP API, sessions, ledger) on SQLite or
-//! PostgreSQL. Glue over `mlroots_server`: settings from flags or environment variables,
-//! structured logs with tracing, and the bound address printed on stdout so that scripts
-//! starting it on port 0 can find it.
+//! `mlroots serve`: starts the platform (HTTP API, web pages, sessions, ledger) on SQLite or
+//! PostgreSQL with the challenge catalogue loaded. Glue over `mlroots_server`: settings from
+//! flags or environment variables, the evaluation secret kept in a file (created on first
+//! start), structured logs with tracing, and the bound address printed on stdout so that
+//! scripts starting it on port 0 can find it.
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use mlroots_server::{Config, EnvCatalogue};
+use mlroots_server::{ChallengeCatalogue, Config};
 
 /// Settings of `mlroots serve`.
 #[derive(clap::Args)]
@@ -31,6 +33,66 @@ pub struct Args {
     /// Open environment sessions allowed per account.
     #[arg(long, env = "MLROOTS_MAX_SESSIONS", default_value_t = 256)]
     max_sessions: i64,
+    /// The challenge catalogue folder (checked as `mlroots lint` does; refused if invalid).
+    #[arg(long, env = "MLROOTS_CHALLENGES", default_value = "challenges")]
+    challenges: PathBuf,
+    /// The file holding the secret that evaluation seeds are derived from (64 hex digits).
+    /// Created with fresh random bytes on first start; keep it, or past attempts' seeds
+    /// cannot be recomputed, and never serve it.
+    #[arg(long, env = "MLROOTS_SECRET_FILE", default_value = "mlroots.secret")]
+    secret_file: PathBuf,
+}
+
+/// The evaluation secret from `path`, created (atomically, readable by the owner only) with
+/// 32 random bytes if the file does not exist.
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let parse = |text: &str| -> anyhow::Result<Vec<u8>> {
+        let hex = text.trim();
+        if hex.len() < 32
+            || !hex.len().is_multiple_of(2)
+            || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            anyhow::bail!(
+                "{} must hold at least 32 hex digits (an even number); delete it to make a new one",
+                path.display()
+            );
+        }
+        Ok((0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect())
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => return parse(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no OS randomness for the secret: {e}"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    // Write a private temporary file, then link it into place: two servers starting at once
+    // agree on one secret (the loser reads the winner's).
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        writeln!(f, "{hex}")?;
+        f.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(bytes.to_vec()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => parse(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
@@ -47,9 +109,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     config.secure_cookies = args.secure_cookies;
     config.pool_size = args.pool_size;
     config.max_sessions_per_account = args.max_sessions;
+    let secret = load_or_create_secret(&args.secret_file)?;
+    let catalogue = ChallengeCatalogue::load(&args.challenges, secret).with_context(|| {
+        format!(
+            "cannot load the challenge catalogue from {} (run `mlroots lint {}`, or pass --challenges DIR)",
+            args.challenges.display(),
+            args.challenges.display()
+        )
+    })?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
-        let state = mlroots_server::start(config, Arc::new(EnvCatalogue))
+        let state = mlroots_server::start(config, Arc::new(catalogue))
             .await
             .with_context(|| format!("cannot start on database {:?}", args.database_url))?;
         let listener = tokio::net::TcpListener::bind(args.addr)

@@ -75,6 +75,18 @@ pub trait Catalogue: Send + Sync + 'static {
         eval: &[EpisodeResult],
         train: &Counters,
     ) -> Option<Verdict>;
+
+    /// The environment (id and options) an evaluation session of `sub` runs, when it is not
+    /// the training one (a challenge may evaluate on a shifted world).
+    fn eval_env(&self, _sub: &SubChallengeInfo) -> Option<(String, Vec<(String, String)>)> {
+        None
+    }
+
+    /// The full challenges behind this catalogue, for the web pages; `None` for a catalogue
+    /// that has only bare environments.
+    fn challenges(&self) -> Option<&crate::challenges::ChallengeCatalogue> {
+        None
+    }
 }
 
 /// Every registered environment as a sub-challenge `env/<name>` (practice and train; no

@@ -287,10 +287,13 @@ fn env_error(e: EnvError) -> ApiError {
 }
 
 impl Live {
-    fn make(meta: SessionMeta) -> Result<Live, ApiError> {
+    fn make(meta: SessionMeta, cat: &dyn Catalogue) -> Result<Live, ApiError> {
+        let eval_env = (meta.phase == Phase::Eval).then(|| cat.eval_env(&meta.sub)).flatten();
+        let (env_id, options) =
+            eval_env.as_ref().map_or((&meta.sub.env_id, &meta.sub.options), |(i, o)| (i, o));
         let opts: Vec<(&str, &str)> =
-            meta.sub.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let env = mlroots_worlds::registry::make(&meta.sub.env_id, &opts)
+            options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let env = mlroots_worlds::registry::make(env_id, &opts)
             .map_err(|e| ApiError::internal(format!("sub-challenge {}: {e}", meta.sub.id)))?;
         let obs = vec![0.0; env.observation_space().flat_len()];
         Ok(Live {
@@ -460,7 +463,7 @@ impl Shard {
             match cmd {
                 Cmd::Open { meta, reply } => {
                     let id = meta.id;
-                    let r = Live::make(meta).map(|l| {
+                    let r = Live::make(meta, self.cat.as_ref()).map(|l| {
                         let s = l.spaces();
                         self.live.insert(id, l);
                         s
@@ -469,11 +472,13 @@ impl Shard {
                 }
                 Cmd::Replay { meta, rows, reply } => {
                     let id = meta.id;
-                    let r = Live::make(meta).map_err(|e| e.message).and_then(|mut l| {
-                        let done = replay(&mut l, &rows)?;
-                        self.live.insert(id, l);
-                        Ok(done)
-                    });
+                    let r = Live::make(meta, self.cat.as_ref()).map_err(|e| e.message).and_then(
+                        |mut l| {
+                            let done = replay(&mut l, &rows)?;
+                            self.live.insert(id, l);
+                            Ok(done)
+                        },
+                    );
                     let _ = reply.send(r);
                 }
                 Cmd::Reset { id, account, seed, reply } => {

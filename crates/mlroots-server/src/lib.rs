@@ -22,11 +22,13 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod challenges;
 pub mod db;
 pub mod envs;
 pub mod error;
 pub mod ledger;
 pub mod sessions;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +45,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use catalogue::{Catalogue, Counters, EnvCatalogue, EpisodeResult, SubChallengeInfo, Verdict};
+pub use challenges::ChallengeCatalogue;
 pub use db::DbConnection;
 pub use error::ApiError;
 pub use ledger::Phase;
@@ -262,7 +265,9 @@ pub fn app(state: AppState) -> Router {
             "/api/admin/accounts/{id}/ledger",
             get(sessions::export_ledger).delete(sessions::delete_ledger),
         )
+        .merge(web::router())
         .fallback(not_found)
+        .layer(axum::middleware::map_response(web::security_headers))
         .layer(DefaultBodyLimit::max(limit))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -1,0 +1,1 @@
+DROP TABLE hint_unlocks;
