@@ -29,8 +29,8 @@ pub fn eval_seeds(
 ) -> Vec<u64> {
     (0..n)
         .map(|i| {
-            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-                .expect("HMAC takes keys of any size");
+            let mut mac =
+                <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes keys of any size");
             // Each field is length-prefixed, so no two tuples share a message.
             for field in [challenge.as_bytes(), sub.as_bytes(), account.as_bytes()] {
                 mac.update(&(field.len() as u64).to_le_bytes());
