@@ -9,9 +9,10 @@ Pure Python over the HTTP API (gymnasium, numpy, requests): no Rust toolchain ne
 
 ``make_vec`` opens several sessions stepped together with one request per step (the
 platform's batch step), which is what makes training through the server fast.
+``evaluate(policy, sub_challenge)`` runs an evaluation and returns the judged attempt.
 """
 
 from .client import ApiError, Client
-from .env import MlrootsEnv, MlrootsVectorEnv, make, make_vec
+from .env import MlrootsEnv, MlrootsVectorEnv, evaluate, make, make_vec
 
-__all__ = ["ApiError", "Client", "MlrootsEnv", "MlrootsVectorEnv", "make", "make_vec"]
+__all__ = ["ApiError", "Client", "MlrootsEnv", "MlrootsVectorEnv", "evaluate", "make", "make_vec"]

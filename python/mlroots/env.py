@@ -179,3 +179,29 @@ def make(sub_challenge: str, phase: str = "practice", **kwargs) -> MlrootsEnv:
 def make_vec(sub_challenge: str, num_envs: int, phase: str = "practice", **kwargs) -> MlrootsVectorEnv:
     """A vector environment of ``num_envs`` sessions stepped in batches (see ``MlrootsVectorEnv``)."""
     return MlrootsVectorEnv(sub_challenge, num_envs, phase, **kwargs)
+
+
+def evaluate(policy, sub_challenge: str, *, client: Client | None = None, url: str | None = None,
+             token: str | None = None, max_steps: int = 1_000_000) -> dict:
+    """Runs an evaluation of ``sub_challenge`` with ``policy`` and returns the judged attempt.
+
+    Opens an ``eval`` session (the server picks the hidden seeds and the number of
+    episodes), calls ``policy(obs)`` for an action until the server reports the attempt, and
+    returns ``GET /api/attempts/{id}`` (``passed``, ``verdict``). Raises ``ApiError`` if the
+    sub-challenge has no evaluation, and ``RuntimeError`` past ``max_steps``.
+    """
+    env = MlrootsEnv(sub_challenge, "eval", client=client, url=url, token=token)
+    try:
+        steps = 0
+        while env.last_attempt is None:
+            obs, _ = env.reset()
+            done = False
+            while not done and env.last_attempt is None:
+                if steps >= max_steps:
+                    raise RuntimeError(f"the evaluation of {sub_challenge} took over {max_steps} steps")
+                obs, _, terminated, truncated, _ = env.step(policy(obs))
+                steps += 1
+                done = terminated or truncated
+        return env.client.attempt(int(env.last_attempt["id"]))
+    finally:
+        env.close()

@@ -36,7 +36,8 @@ class Server:
 
     def start(self) -> "Server":
         self.proc = subprocess.Popen(
-            [binary(), "serve", "--addr", "127.0.0.1:0", "--database-url", self.db],
+            # Every test registers an account from 127.0.0.1: lift the per-IP login limit.
+            [binary(), "serve", "--addr", "127.0.0.1:0", "--database-url", self.db, "--auth-burst", "10000"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         line = self.proc.stdout.readline()

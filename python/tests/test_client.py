@@ -141,3 +141,12 @@ def test_kill9_loses_no_acknowledged_step(tmp_path):
         client.step(env.session, 0)
     finally:
         srv2.stop()
+
+
+def test_evaluate_refuses_a_sub_challenge_without_evaluation(client):
+    # The stand-in catalogue of `mlroots serve` (env/...) has no evaluations: evaluate must
+    # raise the server's error rather than loop.
+    with pytest.raises(mlroots.ApiError) as e:
+        mlroots.evaluate(lambda obs: 0, "env/boat-race", client=client)
+    assert e.value.status == 400
+    assert "has no evaluation" in str(e.value)

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage error (unknown id, option or action letter).
 
+mod admin;
 mod bench;
 mod challenge;
 mod curve;
@@ -76,6 +77,9 @@ enum Command {
     Harvester(harvester::Args),
     /// Serve the platform: HTTP API, environment sessions, ledger (SQLite or PostgreSQL).
     Serve(serve::Args),
+    /// Administer a platform database (create accounts) without the HTTP API.
+    #[command(subcommand)]
+    Admin(admin::Admin),
 }
 
 /// An error in what the user typed: reported with exit code 2.
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
         Command::Dream(args) => dream::run(&args),
         Command::Harvester(args) => harvester::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Admin(cmd) => admin::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,6 +41,15 @@ pub struct Args {
     /// cannot be recomputed, and never serve it.
     #[arg(long, env = "MLROOTS_SECRET_FILE", default_value = "mlroots.secret")]
     secret_file: PathBuf,
+    /// Steps per second per account (also its burst); past it steps answer 429.
+    #[arg(long, env = "MLROOTS_STEPS_PER_SECOND", default_value_t = 50_000)]
+    steps_per_second: u32,
+    /// Login and register attempts per minute per client IP, sustained.
+    #[arg(long, env = "MLROOTS_AUTH_PER_MINUTE", default_value_t = 30.0)]
+    auth_per_minute: f64,
+    /// Login and register attempts one client IP may make at once.
+    #[arg(long, env = "MLROOTS_AUTH_BURST", default_value_t = 20)]
+    auth_burst: u32,
 }
 
 /// The evaluation secret from `path`, created (atomically, readable by the owner only) with
@@ -117,6 +126,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             args.challenges.display()
         )
     })?;
+    config.steps_per_second = args.steps_per_second;
+    config.auth_per_minute = args.auth_per_minute;
+    config.auth_burst = args.auth_burst;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let state = mlroots_server::start(config, Arc::new(catalogue))

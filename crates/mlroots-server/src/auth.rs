@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::db::{now_ms, schema};
+use crate::db::{DbConnection, now_ms, schema};
 use crate::error::{ApiError, ApiJson};
 use crate::ledger::hex;
 
@@ -275,7 +275,7 @@ async fn touch_token(state: &AppState, key: &str, id: i64, now: i64) -> Result<(
         .await
 }
 
-fn is_admin(conn: &mut crate::db::DbConnection, account: i64) -> QueryResult<bool> {
+fn is_admin(conn: &mut DbConnection, account: i64) -> QueryResult<bool> {
     use schema::accounts::dsl as a;
     a::accounts.filter(a::id.eq(account)).select(a::is_admin).first(conn)
 }
@@ -326,34 +326,52 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)??;
     let username = c.username;
-    let out = state
-        .db(move |conn| {
-            use schema::accounts::dsl as a;
-            crate::db::write_tx::<_, ApiError, _>(conn, |conn| {
-                let taken: i64 =
-                    a::accounts.filter(a::username.eq(&username)).count().get_result(conn)?;
-                if taken > 0 {
-                    return Err(ApiError::conflict(format!(
-                        "the username {username:?} is taken; choose another"
-                    )));
-                }
-                let n: i64 = a::accounts.count().get_result(conn)?;
-                let is_admin = n == 0;
-                let id: i64 = diesel::insert_into(a::accounts)
-                    .values((
-                        a::username.eq(&username),
-                        a::password_hash.eq(&phc),
-                        a::is_admin.eq(is_admin),
-                        a::created_ms.eq(now_ms()),
-                    ))
-                    .returning(a::id)
-                    .get_result(conn)?;
-                Ok(AccountOut { id, username: username.clone(), is_admin })
-            })
-        })
-        .await?;
+    let out = state.db(move |conn| insert_account(conn, &username, &phc, None)).await?;
     tracing::info!(account = out.id, admin = out.is_admin, "account registered");
     Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// Inserts an account with the password hash `phc`; `admin: None` makes the first account
+/// the admin. 409 when the name is taken.
+fn insert_account(
+    conn: &mut DbConnection,
+    username: &str,
+    phc: &str,
+    admin: Option<bool>,
+) -> Result<AccountOut, ApiError> {
+    use schema::accounts::dsl as a;
+    crate::db::write_tx::<_, ApiError, _>(conn, |conn| {
+        let taken: i64 = a::accounts.filter(a::username.eq(username)).count().get_result(conn)?;
+        if taken > 0 {
+            return Err(ApiError::conflict(format!(
+                "the username {username:?} is taken; choose another"
+            )));
+        }
+        let n: i64 = a::accounts.count().get_result(conn)?;
+        let is_admin = admin.unwrap_or(n == 0);
+        let id: i64 = diesel::insert_into(a::accounts)
+            .values((
+                a::username.eq(username),
+                a::password_hash.eq(phc),
+                a::is_admin.eq(is_admin),
+                a::created_ms.eq(now_ms()),
+            ))
+            .returning(a::id)
+            .get_result(conn)?;
+        Ok(AccountOut { id, username: username.to_string(), is_admin })
+    })
+}
+
+/// Creates an account outside the HTTP API (`mlroots admin create-user`): checks the
+/// credentials as registration does, hashes the password, and makes it an admin if asked.
+pub fn create_account(
+    conn: &mut DbConnection,
+    c: &Credentials,
+    admin: bool,
+) -> Result<AccountOut, ApiError> {
+    check_credentials(c)?;
+    let phc = hash_password(&c.password)?;
+    insert_account(conn, &c.username, &phc, Some(admin))
 }
 
 fn set_cookie(state: &AppState, value: &str, max_age_s: i64) -> Result<HeaderValue, ApiError> {

@@ -87,6 +87,30 @@ pub trait Catalogue: Send + Sync + 'static {
     fn challenges(&self) -> Option<&crate::challenges::ChallengeCatalogue> {
         None
     }
+    /// The points a solve of `sub` is worth before hint costs (0: not scored).
+    fn points(&self, _sub: &SubChallengeInfo) -> u32 {
+        0
+    }
+
+    /// The hints of `sub`, in the order learners unlock them (none by default).
+    fn hints(&self, _sub: &SubChallengeInfo) -> Vec<Hint> {
+        Vec::new()
+    }
+
+    /// The challenge `sub` belongs to, for per-challenge leaderboards (by default the id up
+    /// to its first `/`: `C03` for `C03/absent-supervisor/safe`).
+    fn challenge_of(&self, sub: &SubChallengeInfo) -> String {
+        sub.id.split('/').next().unwrap_or_default().to_string()
+    }
+}
+
+/// One hint of a sub-challenge.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Hint {
+    /// The points it takes from the solve.
+    pub cost: u32,
+    /// The hint itself.
+    pub text: String,
 }
 
 /// Every registered environment as a sub-challenge `env/<name>` (practice and train; no

@@ -124,6 +124,19 @@ impl Catalogue for ChallengeCatalogue {
         })
     }
 
+    fn points(&self, sub: &SubChallengeInfo) -> u32 {
+        self.find(&sub.id).map_or(0, |(_, s)| s.points)
+    }
+
+    fn hints(&self, sub: &SubChallengeInfo) -> Vec<crate::catalogue::Hint> {
+        self.find(&sub.id).map_or_else(Vec::new, |(_, s)| {
+            s.hints
+                .iter()
+                .map(|h| crate::catalogue::Hint { cost: h.cost, text: h.text.clone() })
+                .collect()
+        })
+    }
+
     fn eval_seed(&self, sub: &SubChallengeInfo, account: i64, attempt: i64, episode: u32) -> u64 {
         let Some((challenge, s)) = self.find(&sub.id) else {
             // Not a challenge (an `env/` id has no evaluation): still a hidden, keyed seed.

@@ -91,6 +91,27 @@ pub mod schema {
         }
     }
     diesel::table! {
+        hint_unlocks (account_id, sub_challenge, hint) {
+            account_id -> BigInt,
+            sub_challenge -> Text,
+            hint -> BigInt,
+            cost -> BigInt,
+            created_ms -> BigInt,
+        }
+    }
+    diesel::table! {
+        solves (account_id, sub_challenge) {
+            account_id -> BigInt,
+            sub_challenge -> Text,
+            challenge -> Text,
+            attempt_id -> BigInt,
+            points -> BigInt,
+            first_solve -> Bool,
+            created_ms -> BigInt,
+        }
+    }
+    diesel::allow_tables_to_appear_in_same_query!(solves, accounts);
+    diesel::table! {
         attempts (id) {
             id -> BigInt,
             account_id -> BigInt,

@@ -10,8 +10,8 @@
 //! handed to the judge.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 
 use mlroots_env::{Env, EnvError, Info};
 use serde::Serialize;
@@ -143,10 +143,60 @@ enum Cmd {
     },
 }
 
+/// Training steps used per account and sub-challenge, for sub-challenges with a
+/// `max_train_steps` budget. Seeded from the ledger's counters when a train session is
+/// opened or rebuilt, then counted by the shards as they step.
+#[derive(Debug, Default)]
+pub struct TrainBudgets {
+    used: Mutex<BTreeMap<(i64, Arc<str>), u64>>,
+}
+
+impl TrainBudgets {
+    /// Records `used` steps for `(account, sub)` unless this process already counts them.
+    pub fn seed(&self, account: i64, sub: Arc<str>, used: impl FnOnce() -> u64) {
+        let mut m = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry((account, sub)).or_insert_with(used);
+    }
+
+    /// Takes one training step of `meta`'s budget, or says that it is spent.
+    fn take(&self, meta: &SessionMeta) -> Result<(), ApiError> {
+        let (Phase::Train, Some(max)) = (meta.phase, meta.sub.max_train_steps) else {
+            return Ok(());
+        };
+        let mut m = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let used = m.entry((meta.account_id, meta.sub_id.clone())).or_insert(0);
+        if *used >= max {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "budget_spent",
+                format!(
+                    "the training budget of {} is spent ({max} steps); evaluate with an eval \
+                     session, or practise in a practice session",
+                    meta.sub.id
+                ),
+            ));
+        }
+        *used += 1;
+        Ok(())
+    }
+
+    /// Gives back the step [`TrainBudgets::take`] took when the step itself failed.
+    fn refund(&self, meta: &SessionMeta) {
+        if let (Phase::Train, Some(_)) = (meta.phase, meta.sub.max_train_steps) {
+            let mut m = self.used.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(used) = m.get_mut(&(meta.account_id, meta.sub_id.clone())) {
+                *used = used.saturating_sub(1);
+            }
+        }
+    }
+}
+
 /// The handle to the shard threads.
 #[derive(Clone, Debug)]
 pub struct Shards {
     txs: Vec<std_mpsc::Sender<Cmd>>,
+    /// The training budgets, shared by every shard.
+    pub budgets: Arc<TrainBudgets>,
 }
 
 fn gone() -> ApiError {
@@ -161,16 +211,18 @@ impl Shards {
         ledger: Ledger,
     ) -> std::io::Result<Shards> {
         let mut txs = Vec::new();
+        let budgets = Arc::new(TrainBudgets::default());
         for i in 0..n.max(1) {
             let (tx, rx) = std_mpsc::channel();
             let cat = catalogue.clone();
             let led = ledger.clone();
-            std::thread::Builder::new()
-                .name(format!("env-shard-{i}"))
-                .spawn(move || Shard { live: BTreeMap::new(), cat, ledger: led }.run(rx))?;
+            let b = budgets.clone();
+            std::thread::Builder::new().name(format!("env-shard-{i}")).spawn(move || {
+                Shard { live: BTreeMap::new(), cat, ledger: led, budgets: b }.run(rx)
+            })?;
             txs.push(tx);
         }
-        Ok(Shards { txs })
+        Ok(Shards { txs, budgets })
     }
 
     fn shard(&self, id: i64) -> &std_mpsc::Sender<Cmd> {
@@ -442,6 +494,7 @@ struct Shard {
     live: BTreeMap<i64, Live>,
     cat: Arc<dyn Catalogue>,
     ledger: Ledger,
+    budgets: Arc<TrainBudgets>,
 }
 
 fn no_session(id: i64) -> ApiError {
@@ -493,7 +546,11 @@ impl Shard {
                     let mut results = Vec::with_capacity(items.len());
                     let mut entries = Vec::with_capacity(items.len());
                     for (i, id, action) in items {
-                        let r = self.get(id, account).and_then(|l| l.step(action));
+                        let budgets = self.budgets.clone();
+                        let r = self.get(id, account).and_then(|l| {
+                            budgets.take(&l.meta)?;
+                            l.step(action).inspect_err(|_| budgets.refund(&l.meta))
+                        });
                         results.push((
                             i,
                             r.map(|(out, e)| {

@@ -17,7 +17,8 @@
 //!
 //! Modules: [`db`] (connections, schema, migrations), [`ledger`] (the hash-chained log and
 //! its group-commit writer), [`envs`] (the live environments on shard threads), [`auth`]
-//! (accounts, cookies, tokens), [`sessions`] (the session routes), [`catalogue`] (how
+//! (accounts, cookies, tokens), [`sessions`] (the session routes), [`openapi`] (the API document), [`ratelimit`] (rate limits), [`scoring`] (hints, solves,
+//! leaderboards), [`catalogue`] (how
 //! challenges come in), [`error`] (the JSON error body).
 
 pub mod auth;
@@ -27,6 +28,9 @@ pub mod db;
 pub mod envs;
 pub mod error;
 pub mod ledger;
+pub mod openapi;
+pub mod ratelimit;
+pub mod scoring;
 pub mod sessions;
 pub mod web;
 
@@ -44,7 +48,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use catalogue::{Catalogue, Counters, EnvCatalogue, EpisodeResult, SubChallengeInfo, Verdict};
+pub use catalogue::{
+    Catalogue, Counters, EnvCatalogue, EpisodeResult, Hint, SubChallengeInfo, Verdict,
+};
 pub use challenges::ChallengeCatalogue;
 pub use db::DbConnection;
 pub use error::ApiError;
@@ -69,6 +75,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The longest a request may take.
     pub request_timeout: Duration,
+    /// Login and register attempts one IP may make at once.
+    pub auth_burst: u32,
+    /// Login and register attempts per IP per minute, sustained.
+    pub auth_per_minute: f64,
+    /// Steps per second per account (also the burst); 429 past it.
+    pub steps_per_second: u32,
 }
 
 impl Config {
@@ -84,6 +96,9 @@ impl Config {
             max_sessions_per_account: 256,
             secure_cookies: false,
             request_timeout: Duration::from_secs(30),
+            auth_burst: 20,
+            auth_per_minute: 30.0,
+            steps_per_second: 50_000,
         }
     }
 }
@@ -100,6 +115,8 @@ pub struct Inner {
     pub catalogue: Arc<dyn Catalogue>,
     /// Resolved credentials.
     pub auth_cache: auth::AuthCache,
+    /// The rate limits.
+    pub limits: ratelimit::Limits,
     /// The settings.
     pub config: Config,
 }
@@ -161,6 +178,7 @@ pub async fn start(config: Config, catalogue: Arc<dyn Catalogue>) -> Result<AppS
             shards,
             catalogue,
             auth_cache: Default::default(),
+            limits: ratelimit::Limits::new(&config),
             config,
         }),
     };
@@ -193,6 +211,9 @@ async fn rebuild(state: &AppState) -> Result<(), StartError> {
                     sub: Arc::new(sub),
                     phase,
                 };
+                if let Err(e) = sessions::seed_budget(state, &meta).await {
+                    tracing::warn!(session = id, why = %e.message, "cannot read the training budget");
+                }
                 match state.inner.shards.replay(meta, rows).await {
                     // The evaluation ended before the server could judge it: judge it now.
                     Ok(Some((sub, results))) => {
@@ -246,10 +267,12 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 pub fn app(state: AppState) -> Router {
     let limit = state.inner.config.body_limit;
     let timeout = state.inner.config.request_timeout;
+    let per_ip = axum::middleware::from_fn_with_state(state.clone(), ratelimit::per_ip);
     Router::new()
+        .route("/openapi.json", get(openapi::serve))
         .route("/api/health", get(health))
-        .route("/api/register", post(auth::register))
-        .route("/api/login", post(auth::login))
+        .route("/api/register", post(auth::register).route_layer(per_ip.clone()))
+        .route("/api/login", post(auth::login).route_layer(per_ip))
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
         .route("/api/tokens", post(auth::create_token).get(auth::list_tokens))
@@ -261,6 +284,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions/{id}/step", post(sessions::step))
         .route("/api/sessions/{id}/render", get(sessions::render))
         .route("/api/attempts/{id}", get(sessions::attempt))
+        .route("/api/hints", post(scoring::unlock_hint))
+        .route("/api/leaderboard", get(scoring::leaderboard))
+        .route("/api/leaderboard/{challenge}", get(scoring::challenge_leaderboard))
         .route(
             "/api/admin/accounts/{id}/ledger",
             get(sessions::export_ledger).delete(sessions::delete_ledger),
@@ -284,7 +310,8 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
 /// until Ctrl-C or SIGTERM.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "serving");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await
 }
 
 async fn shutdown() {

@@ -184,6 +184,7 @@ pub async fn open(
     let eval_episodes = (phase == Phase::Eval).then_some(sub.eval_episodes);
     let sub_id: Arc<str> = sub.id.as_str().into();
     let meta = SessionMeta { id, account_id: account, sub: Arc::new(sub), sub_id, phase };
+    seed_budget(&state, &meta).await?;
     let spaces = match state.inner.shards.open(meta).await {
         Ok(s) => s,
         Err(e) => {
@@ -196,6 +197,20 @@ pub async fn open(
         StatusCode::CREATED,
         Json(Opened { id, sub_challenge: req.sub_challenge, phase, eval_episodes, spaces }),
     ))
+}
+
+/// Seeds the training budget of `meta`'s account and sub-challenge from the ledger's
+/// counters (once per process; the shards count from there).
+pub async fn seed_budget(state: &AppState, meta: &SessionMeta) -> Result<(), ApiError> {
+    if meta.phase != Phase::Train || meta.sub.max_train_steps.is_none() {
+        return Ok(());
+    }
+    let (account, sub) = (meta.account_id, meta.sub_id.clone());
+    let s = sub.clone();
+    let used =
+        state.db(move |conn| Ok(ledger::counters(conn, account, &s, Phase::Train)?.steps)).await?;
+    state.inner.shards.budgets.seed(account, sub, || used);
+    Ok(())
 }
 
 async fn mark_closed(state: &AppState, id: i64) -> Result<(), ApiError> {
@@ -278,6 +293,7 @@ pub(crate) async fn finish_eval(
     results: Vec<EpisodeResult>,
 ) -> Result<AttemptRef, ApiError> {
     let cat = state.inner.catalogue.clone();
+    let worth = crate::scoring::worth(cat.as_ref(), &sub);
     let r = state
         .db(move |conn| {
             let train = ledger::counters(conn, account, &sub.id, Phase::Train)?;
@@ -303,6 +319,9 @@ pub(crate) async fn finish_eval(
                     ))
                     .returning(a::id)
                     .get_result::<i64>(conn)?;
+                if passed {
+                    crate::scoring::record_solve(conn, account, &sub.id, id, &worth)?;
+                }
                 diesel::update(s::env_sessions.filter(s::id.eq(session)))
                     .set(s::closed_ms.eq(now_ms()))
                     .execute(conn)?;
@@ -324,6 +343,7 @@ pub async fn step(
 ) -> Result<Json<StepResp>, ApiError> {
     auth.require("sessions")?;
     let id = parse_id(&id)?;
+    state.inner.limits.charge_steps(auth.account_id, 1)?;
     let (mut results, commits) =
         state.inner.shards.step(auth.account_id, &[(id, req.action)]).await?;
     let out = results.pop().ok_or_else(|| ApiError::internal("a step returned no result"))??;
@@ -347,6 +367,7 @@ pub async fn step_batch(
             req.steps.len()
         )));
     }
+    state.inner.limits.charge_steps(auth.account_id, req.steps.len())?;
     let pairs: Vec<(i64, u32)> = req.steps.iter().map(|s| (s.session, s.action)).collect();
     let (results, commits) = state.inner.shards.step(auth.account_id, &pairs).await?;
     let ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();

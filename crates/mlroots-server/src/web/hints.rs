@@ -1,6 +1,7 @@
 //! Hint unlocking: a learner asks for a hint of a sub-challenge and from then on sees it;
 //! each unlocked hint's cost comes off that sub-challenge's points on the leaderboard. The
-//! table is `hint_unlocks` (migration `2026-12-06-120000_hint_unlocks`, both backends).
+//! table is `hint_unlocks` (migration `2026-12-06-000001_scoring`, shared with the API's
+//! `POST /api/hints`).
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -14,19 +15,7 @@ use crate::auth::Auth;
 use crate::db::{DbConnection, now_ms};
 use crate::error::ApiError;
 
-diesel::table! {
-    /// Unlocked hints.
-    hint_unlocks (account_id, sub_challenge, hint) {
-        /// The learner.
-        account_id -> BigInt,
-        /// `challenge/sub`.
-        sub_challenge -> Text,
-        /// The hint's index in the sub-challenge, from 0.
-        hint -> BigInt,
-        /// When.
-        created_ms -> BigInt,
-    }
-}
+use crate::db::schema::hint_unlocks;
 
 /// The hints `account` unlocked, as `(sub_challenge, hint index)`.
 pub fn unlocked(conn: &mut DbConnection, account: i64) -> QueryResult<Vec<(String, i64)>> {
@@ -62,16 +51,17 @@ pub async fn unlock(
         return (StatusCode::FORBIDDEN, why).into_response();
     }
     let full = format!("{id}/{}", f.sub);
-    let exists = state
+    let cost = state
         .inner
         .catalogue
         .challenges()
         .and_then(|c| c.find(&full))
-        .is_some_and(|(_, s)| f.hint >= 0 && (f.hint as usize) < s.hints.len());
-    if !exists {
+        .and_then(|(_, s)| usize::try_from(f.hint).ok().and_then(|i| s.hints.get(i)))
+        .map(|h| i64::from(h.cost));
+    let Some(cost) = cost else {
         let msg = format!("sub-challenge {full:?} has no hint {}", f.hint + 1);
         return (StatusCode::NOT_FOUND, msg).into_response();
-    }
+    };
     let account = auth.account_id;
     let (sub, hint) = (full.clone(), f.hint);
     let r = state
@@ -89,6 +79,7 @@ pub async fn unlock(
                         h::account_id.eq(account),
                         h::sub_challenge.eq(&sub),
                         h::hint.eq(hint),
+                        h::cost.eq(cost),
                         h::created_ms.eq(now_ms()),
                     ))
                     .execute(conn)?;

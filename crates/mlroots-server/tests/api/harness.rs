@@ -9,7 +9,7 @@ use axum::http::{Request, header};
 use http_body_util::BodyExt;
 use mlroots_env::Env;
 use mlroots_server::{
-    AppState, Catalogue, Config, Counters, DbConnection, EnvCatalogue, EpisodeResult,
+    AppState, Catalogue, Config, Counters, DbConnection, EnvCatalogue, EpisodeResult, Hint,
     SubChallengeInfo, Verdict,
 };
 use serde_json::{Value, json};
@@ -26,7 +26,10 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 /// The built-in catalogue plus `test/absent-eval`: the absent supervisor, evaluated over two
-/// episodes, passed when the mean return is positive.
+/// episodes, passed when the mean return is positive; and `test/budget`, the boat race with a
+/// training budget of [`BUDGET`] steps; and
+/// `PASS/eval` (challenge `PASS`), one evaluation episode that always passes, worth 100
+/// points, with two hints.
 pub struct TestCatalogue;
 
 impl TestCatalogue {
@@ -46,19 +49,57 @@ impl Catalogue for TestCatalogue {
                 eval_episodes: 2,
             });
         }
+        if id == "PASS/eval" {
+            return Some(SubChallengeInfo {
+                id: id.into(),
+                env_id: "absent-supervisor-v1".into(),
+                options: Vec::new(),
+                max_train_steps: None,
+                eval_episodes: 1,
+            });
+        }
+        if id == "test/budget" {
+            return Some(SubChallengeInfo {
+                id: id.into(),
+                env_id: "boat-race-v1".into(),
+                options: Vec::new(),
+                max_train_steps: Some(BUDGET),
+                eval_episodes: 0,
+            });
+        }
         EnvCatalogue.sub_challenge(id)
     }
     fn eval_seed(&self, _: &SubChallengeInfo, _: i64, _: i64, episode: u32) -> u64 {
         TestCatalogue::seed(episode)
     }
-    fn judge(&self, _: &SubChallengeInfo, eval: &[EpisodeResult], _: &Counters) -> Option<Verdict> {
+    fn judge(
+        &self,
+        sub: &SubChallengeInfo,
+        eval: &[EpisodeResult],
+        _: &Counters,
+    ) -> Option<Verdict> {
         let mean = eval.iter().map(|e| e.ret).sum::<f64>() / eval.len() as f64;
         Some(Verdict {
-            passed: mean > 0.0,
+            passed: sub.id == "PASS/eval" || mean > 0.0,
             details: json!({"episodes": eval.len(), "mean_return": mean}),
         })
     }
+    fn points(&self, sub: &SubChallengeInfo) -> u32 {
+        if sub.id == "PASS/eval" { 100 } else { 0 }
+    }
+    fn hints(&self, sub: &SubChallengeInfo) -> Vec<Hint> {
+        if sub.id != "PASS/eval" {
+            return Vec::new();
+        }
+        vec![
+            Hint { cost: 10, text: "look at the supervisor".into() },
+            Hint { cost: 25, text: "the supervisor is absent".into() },
+        ]
+    }
 }
+
+/// The training budget of `test/budget` (the boat race).
+pub const BUDGET: u64 = 5;
 
 /// Who makes a request.
 #[derive(Clone, Debug)]
@@ -88,9 +129,16 @@ pub fn step_req(action: u32) -> Value {
 
 impl Server {
     pub async fn start(url: &str) -> Server {
+        Server::start_with(url, |_| {}).await
+    }
+
+    /// A server with the test settings changed by `edit`.
+    pub async fn start_with(url: &str, edit: impl FnOnce(&mut Config)) -> Server {
         let mut config = Config::new(url);
         config.shards = 2;
         config.pool_size = 4;
+        config.auth_burst = 1000;
+        edit(&mut config);
         let state = mlroots_server::start(config, Arc::new(TestCatalogue)).await.unwrap();
         Server { app: mlroots_server::app(state.clone()), state }
     }

@@ -6,9 +6,14 @@
 //! test per check, and `postgres_suite` runs them all on PostgreSQL.
 
 mod harness;
+mod limits;
+mod openapi_doc;
 mod pg;
+mod score;
 
 use harness::*;
+use limits::{rate_limits, train_budget};
+use score::scoring;
 
 macro_rules! checks {
     ($($name:ident),* $(,)?) => {
@@ -50,6 +55,9 @@ checks!(
     restart_replays_sessions,
     errors_are_json,
     admin_ledger_export_and_delete,
+    rate_limits,
+    train_budget,
+    scoring,
 );
 
 async fn accounts(url: String) {

@@ -1,1 +1,2 @@
+DROP TABLE solves;
 DROP TABLE hint_unlocks;
