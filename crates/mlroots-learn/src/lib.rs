@@ -10,6 +10,7 @@
 
 mod episode;
 pub mod net;
+pub mod overrides;
 pub mod saved;
 mod summary;
 pub mod tabular;

@@ -308,7 +308,7 @@ impl TabularConfig {
                 known: map.keys().cloned().collect::<Vec<_>>().join(", "),
             });
         }
-        map.insert(key.to_string(), text_value(value));
+        map.insert(key.to_string(), crate::overrides::text_value(value));
         let bad = |reason: String| ConfigError::BadValue {
             key: key.to_string(),
             value: value.to_string(),
@@ -374,23 +374,6 @@ impl TabularConfig {
     }
 }
 
-/// A command-line value as JSON: an integer, a float, a boolean, or else a string.
-fn text_value(value: &str) -> serde_json::Value {
-    if let Ok(i) = value.parse::<i64>() {
-        return i.into();
-    }
-    if let Ok(f) = value.parse::<f64>()
-        && let Some(n) = serde_json::Number::from_f64(f)
-    {
-        return serde_json::Value::Number(n);
-    }
-    match value {
-        "true" => true.into(),
-        "false" => false.into(),
-        _ => value.into(),
-    }
-}
-
 /// A named configuration that reproduces one failure, with the environment and budget it was
 /// calibrated on (the failure tests train exactly this).
 #[derive(Clone, Copy, Debug)]
@@ -418,16 +401,13 @@ impl Preset {
 
     /// The command that shows the failure (`mlroots train ...`).
     pub fn command(&self) -> String {
-        let mut cmd = format!("mlroots train {} {}", self.algo.name(), self.env);
-        for (k, v) in self.options {
-            cmd.push_str(&format!(" --opt {k}={v}"));
-        }
-        cmd.push_str(&format!(" --preset {}", self.name));
-        match self.budget {
-            Budget::Episodes(n) => cmd.push_str(&format!(" --episodes {n}")),
-            Budget::Steps(n) => cmd.push_str(&format!(" --steps {n}")),
-        }
-        cmd
+        crate::overrides::train_command(
+            self.algo.name(),
+            self.env,
+            self.options,
+            self.name,
+            self.budget,
+        )
     }
 }
 

@@ -174,7 +174,7 @@ impl DqnConfig {
         let json = match key {
             "hidden" => serde_json::to_value(parse_widths(value).map_err(bad)?),
             "convs" => serde_json::to_value(parse_convs(value).map_err(bad)?),
-            _ => Ok(text_value(value)),
+            _ => Ok(mlroots_learn::overrides::text_value(value)),
         }
         .expect("plain values serialise");
         map.insert(key.to_string(), json);
@@ -280,23 +280,6 @@ fn parse_convs(value: &str) -> Result<Vec<Conv>, String> {
         .collect()
 }
 
-/// A command-line value as JSON: an integer, a float, a boolean, or else a string.
-fn text_value(value: &str) -> serde_json::Value {
-    if let Ok(i) = value.parse::<i64>() {
-        return i.into();
-    }
-    if let Ok(f) = value.parse::<f64>()
-        && let Some(n) = serde_json::Number::from_f64(f)
-    {
-        return serde_json::Value::Number(n);
-    }
-    match value {
-        "true" => true.into(),
-        "false" => false.into(),
-        _ => value.into(),
-    }
-}
-
 /// A named configuration that reproduces one failure, with the environment and budget it was
 /// calibrated on.
 #[derive(Clone, Copy, Debug)]
@@ -322,16 +305,13 @@ impl Preset {
 
     /// The command that shows the failure (`mlroots train dqn ...`).
     pub fn command(&self) -> String {
-        let mut cmd = format!("mlroots train dqn {}", self.env);
-        for (k, v) in self.options {
-            cmd.push_str(&format!(" --opt {k}={v}"));
-        }
-        cmd.push_str(&format!(" --preset {}", self.name));
-        match self.budget {
-            Budget::Episodes(n) => cmd.push_str(&format!(" --episodes {n}")),
-            Budget::Steps(n) => cmd.push_str(&format!(" --steps {n}")),
-        }
-        cmd
+        mlroots_learn::overrides::train_command(
+            "dqn",
+            self.env,
+            self.options,
+            self.name,
+            self.budget,
+        )
     }
 }
 
