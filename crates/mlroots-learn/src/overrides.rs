@@ -2,7 +2,48 @@
 //! read as JSON, and the `mlroots train` command a preset stands for. One place, so that the
 //! tabular and the network learners read and print them alike.
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::Budget;
+
+/// Why [`with_key`] refused a key or value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyError {
+    /// The configuration has no such key; `known` lists its keys, comma-separated.
+    Unknown {
+        /// The accepted keys.
+        known: String,
+    },
+    /// The value does not fit the key's type.
+    Bad {
+        /// What serde said.
+        reason: String,
+    },
+}
+
+/// A copy of `config` with `key` set to `value` (checked against the configuration's own
+/// serde form: an unknown key or a value of the wrong type is refused; ranges are the
+/// caller's to check).
+pub fn with_key<T: Serialize + DeserializeOwned>(
+    config: &T,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<T, KeyError> {
+    let serde_json::Value::Object(mut map) =
+        serde_json::to_value(config).expect("a configuration serialises")
+    else {
+        unreachable!("a configuration is a struct");
+    };
+    if !map.contains_key(key) {
+        return Err(KeyError::Unknown {
+            known: map.keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    }
+    map.insert(key.to_string(), value);
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| KeyError::Bad { reason: e.to_string() })
+}
 
 /// A command-line value as JSON: an integer, a float, a boolean, or else a string.
 pub fn text_value(value: &str) -> serde_json::Value {

@@ -297,25 +297,13 @@ impl TabularConfig {
     /// `info_exploration`, `"false"`), then validates the whole configuration. On error the
     /// configuration is unchanged.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
-        let serde_json::Value::Object(mut map) =
-            serde_json::to_value(&*self).expect("the config serialises")
-        else {
-            unreachable!("the config is a struct");
-        };
-        if !map.contains_key(key) {
-            return Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-                known: map.keys().cloned().collect::<Vec<_>>().join(", "),
-            });
-        }
-        map.insert(key.to_string(), crate::overrides::text_value(value));
-        let bad = |reason: String| ConfigError::BadValue {
-            key: key.to_string(),
-            value: value.to_string(),
-            reason,
-        };
-        let new: TabularConfig = serde_json::from_value(serde_json::Value::Object(map))
-            .map_err(|e| bad(e.to_string()))?;
+        use crate::overrides::{KeyError, text_value, with_key};
+        let new = with_key(&*self, key, text_value(value)).map_err(|e| match e {
+            KeyError::Unknown { known } => ConfigError::UnknownKey { key: key.to_string(), known },
+            KeyError::Bad { reason } => {
+                ConfigError::BadValue { key: key.to_string(), value: value.to_string(), reason }
+            }
+        })?;
         new.validate()?;
         *self = new;
         Ok(())

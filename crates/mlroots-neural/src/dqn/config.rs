@@ -155,17 +155,7 @@ impl DqnConfig {
     /// `"256,256"`; `convs`, `"16k4s4,32k3s1"`), then validates the whole configuration. On
     /// error the configuration is unchanged.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
-        let serde_json::Value::Object(mut map) =
-            serde_json::to_value(&*self).expect("the config serialises")
-        else {
-            unreachable!("the config is a struct");
-        };
-        if !map.contains_key(key) {
-            return Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-                known: map.keys().cloned().collect::<Vec<_>>().join(", "),
-            });
-        }
+        use mlroots_learn::overrides::{KeyError, text_value, with_key};
         let bad = |reason: String| ConfigError::BadValue {
             key: key.to_string(),
             value: value.to_string(),
@@ -174,12 +164,13 @@ impl DqnConfig {
         let json = match key {
             "hidden" => serde_json::to_value(parse_widths(value).map_err(bad)?),
             "convs" => serde_json::to_value(parse_convs(value).map_err(bad)?),
-            _ => Ok(mlroots_learn::overrides::text_value(value)),
+            _ => Ok(text_value(value)),
         }
         .expect("plain values serialise");
-        map.insert(key.to_string(), json);
-        let new: DqnConfig = serde_json::from_value(serde_json::Value::Object(map))
-            .map_err(|e| bad(e.to_string()))?;
+        let new: DqnConfig = with_key(&*self, key, json).map_err(|e| match e {
+            KeyError::Unknown { known } => ConfigError::UnknownKey { key: key.to_string(), known },
+            KeyError::Bad { reason } => bad(reason),
+        })?;
         new.validate()?;
         *self = new;
         Ok(())
