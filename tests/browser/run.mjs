@@ -165,6 +165,7 @@ try {
   // Share the solve: the link opens for a visitor who is not logged in.
   await page.getByRole("button", { name: "Create a share link" }).click();
   await page.waitForURL(/#share$/);
+  await page.locator("#share-link").waitFor();
   const shareUrl = await page.locator("#share-link").getAttribute("href");
   check(/^\/replays\/[0-9a-f]{32}$/.test(shareUrl), `the owner gets a share link (${shareUrl})`);
   check(await page.getByRole("button", { name: "Copy link" }).isVisible(), "with a copy button");

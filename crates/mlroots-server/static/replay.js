@@ -36,7 +36,9 @@ function show(n) {
   for (const a of root.querySelectorAll("#event-list a[data-step]")) {
     a.parentElement.classList.toggle("current", Number(a.dataset.step) === step);
   }
-  if (timer === null) history.replaceState(null, "", `${root.dataset.link}&step=${step}`);
+  if (timer === null) {
+    history.replaceState(null, "", `${root.dataset.link}&step=${step}${location.hash}`);
+  }
 }
 
 function pause() {

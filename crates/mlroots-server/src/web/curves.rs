@@ -87,9 +87,10 @@ pub struct SubCurves {
     pub episodes: String,
 }
 
-/// The window of the moving average for `n` episodes: a twentieth, between 1 and 100.
+/// The window of the moving average for `n` episodes: a tenth, at least 5 and at most 100
+/// (and never more than `n`).
 pub fn window(n: usize) -> usize {
-    (n / 20).clamp(1, 100)
+    (n / 10).clamp(5, 100).min(n.max(1))
 }
 
 /// The sentence that sums up `eps`.
@@ -105,14 +106,18 @@ pub fn summary(eps: &[TrainEpisode]) -> String {
     let last_mean = eps[n - k..].iter().map(|e| e.ret).sum::<f64>() / k as f64;
     let best = eps.iter().map(|e| e.ret).fold(f64::NEG_INFINITY, f64::max);
     let minutes = (eps[n - 1].end_ms - eps[0].end_ms).max(0) as f64 / 60_000.0;
+    let span = if minutes < 1.0 {
+        "all within a minute".to_string()
+    } else {
+        format!("{} minutes from the first episode's end to the last's", num(minutes.round()))
+    };
     format!(
         "{n} training episode{} over {sessions} session{}, {steps} steps; last {k} mean return \
-         {}; best return {}; {} minutes from the first episode's end to the last's.",
+         {}; best return {}; {span}.",
         if n == 1 { "" } else { "s" },
         if sessions == 1 { "" } else { "s" },
         num(last_mean),
         num(best),
-        num((minutes * 10.0).round() / 10.0),
     )
 }
 
@@ -238,7 +243,7 @@ mod tests {
         assert!(c.returns.contains(
             "<title id=\"curve-AS-X-returns-title\">Return per training episode, AS-X</title>"
         ));
-        assert!(c.returns.contains("moving average over 2 episodes"), "{}", c.returns);
+        assert!(c.returns.contains("moving average over 5 episodes"), "{}", c.returns);
         assert!(c.returns.contains("between -10 and 37.5"));
         assert_eq!(c.returns.matches("<polyline").count(), 2);
         assert!(c.episodes.contains("42 episodes in 690 steps"));
@@ -252,6 +257,9 @@ mod tests {
         assert!(c.returns.len() < 20_000, "{} bytes", c.returns.len());
         assert!(c.returns.contains("averaged in buckets of 67"));
         assert!(c.returns.contains("moving average over 100 episodes"));
-        assert_eq!(window(5), 1);
+        assert_eq!((window(1), window(3), window(42), window(600)), (1, 3, 5, 60));
+        let one = summary(&eps[..1]);
+        assert!(one.starts_with("1 training episode over 1 session, 10 steps; last 1 mean"));
+        assert!(one.ends_with("all within a minute."), "{one}");
     }
 }
