@@ -13,6 +13,7 @@ sb3_venv=$!
 cargo test --workspace
 cargo build -p mlroots-cli
 python3 -m pytest -q python/tests
+bash scripts/with-postgres.sh python3 -m pytest -q python/tests  # the same, on PostgreSQL
 if ! wait "$sb3_venv"; then
   cat target/sb3-venv.log
   echo "scripts/test.sh: could not create the Stable-Baselines3 venv (scripts/sb3-venv.sh)" >&2
