@@ -115,7 +115,13 @@ class Client:
 
     def step_batch(self, pairs: list[tuple[int, int]]) -> list[dict]:
         steps = [{"session": s, "action": int(a)} for s, a in pairs]
-        return self.request("POST", "/api/sessions/step", {"steps": steps})["results"]
+        return self.batch(steps)
+
+    def batch(self, items: list[dict]) -> list[dict]:
+        """Steps and resets many sessions in one request: each item is
+        ``{"session", "action"}`` or ``{"session", "reset": True[, "seed"]}``; the answers
+        come back in the same order (a failed item answers ``{"error": ...}``)."""
+        return self.request("POST", "/api/sessions/step", {"steps": items})["results"]
 
     def render(self, session: int, mode: str = "ascii") -> dict:
         return self.request("GET", f"/api/sessions/{session}/render?mode={mode}")
