@@ -177,8 +177,8 @@ try {
   check(shared.status() === 200, "a visitor opens the share link");
   await gp.waitForFunction(() => document.getElementById("board").dataset.frame);
   check(await gp.getByText(`shared by ${user}`).count() === 1, "the shared replay says whose it is");
-  check((await gp.goto(replayUrl)).status() === 404, "the attempt's own replay stays private");
   await gp.screenshot({ path: `${shots}/13-replay-shared.png`, fullPage: true });
+  check((await gp.goto(replayUrl)).status() === 404, "the attempt's own replay stays private");
   await guest.close();
 
   // Without JavaScript the replay is a frame with step links.
@@ -208,6 +208,26 @@ try {
   check(await page.locator(".learning svg[role=img] title").count() === 2, "two learning-curve charts with titles");
   await shot("15-challenge-curves");
   await page.locator(".learning").first().screenshot({ path: `${shots}/15-learning-curve.png` });
+
+  // An exploit's replay: the short way over the punishment tile, a hidden event on the curve.
+  const ex = await call("POST", "/api/sessions", { sub_challenge: "C03-safety-gridworlds/AS-X", phase: "eval" });
+  let exAttempt = null;
+  for (let e = 0; e < ex.eval_episodes; e++) {
+    await call("POST", `/api/sessions/${ex.id}/reset`, {});
+    for (const ch of "ddd") {
+      const r = await call("POST", `/api/sessions/${ex.id}/step`, { action: letters.indexOf(ch) });
+      if (r.attempt) exAttempt = r.attempt;
+      if (r.terminated || r.truncated) break;
+    }
+  }
+  check(exAttempt !== null, `the short way is judged (attempt ${exAttempt && exAttempt.id})`);
+  await page.goto(`${base}/attempts/${exAttempt.id}/replay`);
+  await page.waitForFunction(() => document.getElementById("board").dataset.frame);
+  check(await page.locator("#event-list li").first().textContent() === "step 2: punishment steps",
+    "the hidden event is listed by step");
+  await page.locator("svg#return-curve a.marker").first().click();
+  check(await counter() === 2, "its marker on the curve jumps to that step");
+  await shot("16-replay-events");
   check(errors.length === 0, `no script errors (${errors.join("; ")})`);
 } finally {
   await browser.close();

@@ -116,8 +116,11 @@ impl Chart {
         let (ylo, yhi) = c.y;
         let mut yt = vec![ylo, yhi];
         if ylo < 0.0 && yhi > 0.0 {
-            yt.push(0.0);
             let zy = c.py(0.0);
+            // Its label only where it does not overlap an end's.
+            if (zy - c.py(ylo)).abs() > 12.0 && (zy - c.py(yhi)).abs() > 12.0 {
+                yt.push(0.0);
+            }
             let _ = write!(
                 c.out,
                 "<line x1=\"{x0}\" x2=\"{x1}\" y1=\"{zy:.1}\" y2=\"{zy:.1}\" stroke=\"#bbb\" \
@@ -263,5 +266,7 @@ mod tests {
         assert!(s.contains("<title>step 5: x</title>"));
         assert!(s.contains("id=\"c-cursor\""));
         assert!(s.contains(">-5</text>") && s.contains(">0</text>"), "zero tick inside the range");
+        let near = Chart::new("n", 400.0, 150.0, (1.0, 3.0), (-2.0, 47.0), "", "", ("", ""));
+        assert!(!near.finish().contains(">0</text>"), "no zero label crowding the -2 label");
     }
 }
