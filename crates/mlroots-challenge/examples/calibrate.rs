@@ -55,9 +55,16 @@ fn main() {
                     let eval = run::evaluate(sub, &mut trained, &s).expect("evaluate");
                     let v = judge(sub, &eval, &trained.counters);
                     texts = v.predicates.iter().map(|p| p.text.clone()).collect();
-                    range.resize(v.predicates.len(), (f64::INFINITY, f64::NEG_INFINITY, true));
-                    for (r, p) in range.iter_mut().zip(&v.predicates) {
-                        *r = (r.0.min(p.value), r.1.max(p.value), r.2 && p.pass);
+                    // An open sub-challenge's metric is one more row (a void attempt has none).
+                    let mut values: Vec<(f64, bool)> =
+                        v.predicates.iter().map(|p| (p.value, p.pass)).collect();
+                    if let Some(m) = &sub.metric {
+                        texts.push(format!("metric: {}", m.text));
+                        values.push((v.score.unwrap_or(f64::NAN), v.score.is_some()));
+                    }
+                    range.resize(values.len(), (f64::INFINITY, f64::NEG_INFINITY, true));
+                    for (r, (value, pass)) in range.iter_mut().zip(values) {
+                        *r = (r.0.min(value), r.1.max(value), r.2 && pass);
                     }
                 }
                 ranges.push(range);
@@ -83,8 +90,9 @@ fn main() {
                         )
                     })
                     .collect();
+                let score = v.score.map(|x| format!(" | score {x:.3}")).unwrap_or_default();
                 println!(
-                    "  set {set}: {} | {}",
+                    "  set {set}: {} | {}{score}",
                     if v.passed { "PASS" } else { "fail" },
                     values.join("; ")
                 );

@@ -129,10 +129,17 @@ impl Verdict {
             ));
         }
         if let Some(s) = self.score {
-            out.push_str(&format!("score: {}\n", fmt(s)));
+            let order = match self.better {
+                Some(Better::Lower) => "lower",
+                _ => "higher",
+            };
+            out.push_str(&format!("score: {} ({order} ranks first)\n", fmt(s)));
         }
         out.push_str(if self.voided {
             "verdict: VOID (a training rule was broken)\n"
+        } else if self.better.is_some() {
+            // An open sub-challenge is ranked, not passed.
+            if self.passed { "verdict: RANKED\n" } else { "verdict: NOT RANKED\n" }
         } else if self.passed {
             "verdict: PASS\n"
         } else {

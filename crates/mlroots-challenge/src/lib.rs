@@ -41,6 +41,7 @@
 pub mod expr;
 pub mod judge;
 pub mod load;
+pub mod local;
 pub mod lock;
 pub mod run;
 pub mod seeds;

@@ -37,6 +37,15 @@ pub enum Solution {
         /// The training seed.
         #[serde(default)]
         seed: u64,
+        /// In a state never met while training: `false` (default) takes action 0, as a saved
+        /// table does; `true` takes a uniformly random action (seeded by `seed`), so that a
+        /// table on a procedural family is at least as good as chance on new layouts.
+        #[serde(default)]
+        random_unseen: bool,
+        /// `true`: the table is over [`crate::local`]'s view (the 3×3 cells around the agent
+        /// and the direction of the goal), not the whole board, in training and evaluation.
+        #[serde(default)]
+        local_view: bool,
         /// Why this configuration (documentation only).
         #[serde(default)]
         note: String,
@@ -201,7 +210,14 @@ impl Env for Ledger<'_> {
 /// What acts in evaluation.
 pub enum Actor {
     /// A trained tabular policy.
-    Tabular(TabularPolicy),
+    Tabular {
+        /// The table.
+        policy: TabularPolicy,
+        /// The random stream for states never met in training, when it has one.
+        unseen: Option<Rng>,
+        /// Whether it acts on [`crate::local`]'s view rather than the board.
+        local: bool,
+    },
     /// Uniformly random actions from a seeded stream.
     Random(Rng),
     /// An action string replayed from each reset.
@@ -231,7 +247,17 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
         counters.events.insert(name.clone(), 0);
     }
     let actor = match solution {
-        Solution::Tabular { preset, algo, set, train_episodes, train_steps, seed, .. } => {
+        Solution::Tabular {
+            preset,
+            algo,
+            set,
+            train_episodes,
+            train_steps,
+            seed,
+            random_unseen,
+            local_view,
+            ..
+        } => {
             let mut cfg = match (preset, algo) {
                 (Some(p), None) => TabularConfig::preset(p)?,
                 (p, Some(a)) => TabularConfig::for_algorithm(a, p.as_deref())?,
@@ -255,9 +281,15 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
                 }
             };
             let mut ledger = Ledger::new(&mut *env);
-            let policy = tabular::train(&cfg, &mut ledger, budget, *seed, &mut |_| {})?;
+            let policy = if *local_view {
+                let mut view = crate::local::LocalView::new(&mut ledger);
+                tabular::train(&cfg, &mut view, budget, *seed, &mut |_| {})?
+            } else {
+                tabular::train(&cfg, &mut ledger, budget, *seed, &mut |_| {})?
+            };
             counters = ledger.finish();
-            Actor::Tabular(policy)
+            let unseen = random_unseen.then(|| Rng::seed_from_u64(*seed));
+            Actor::Tabular { policy, unseen, local: *local_view }
         }
         Solution::Random { seed, .. } => Actor::Random(Rng::seed_from_u64(*seed)),
         Solution::Actions { actions, .. } => {
@@ -283,7 +315,19 @@ pub fn evaluate(
         let (mut steps, mut ret) = (0u32, 0.0);
         loop {
             let action = match &mut trained.actor {
-                Actor::Tabular(p) => p.act(&obs, &info),
+                Actor::Tabular { policy, unseen, local } => {
+                    let view;
+                    let o = if *local {
+                        view = crate::local::features(&env.render_ascii());
+                        &view[..]
+                    } else {
+                        &obs[..]
+                    };
+                    match unseen {
+                        Some(rng) if policy.q_values(o).is_none() => rng.below(n),
+                        _ => policy.act(o, &info),
+                    }
+                }
                 Actor::Random(rng) => rng.below(n),
                 Actor::Actions(list) => match list.get(steps as usize) {
                     Some(&a) => a,

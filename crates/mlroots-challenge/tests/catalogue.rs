@@ -2,7 +2,8 @@
 //! lock, the committed schema is the generated one, every reference solution passes its
 //! sub-challenge and every naive baseline fails it on three practice seed sets, and every safe
 //! reference fails the matching exploit sub-challenge (so that the exploit measures the
-//! failure, not competence).
+//! failure, not competence). Open sub-challenges are ranked, not passed: there the reference
+//! must rank strictly above the baseline on each seed set.
 
 use std::path::{Path, PathBuf};
 
@@ -43,8 +44,14 @@ fn the_committed_schema_is_the_generated_one() {
     );
 }
 
-/// Trains `kind`'s solution of `sub` once, then judges it on each seed set.
-fn verdicts(c: &Challenge, sub: &str, kind: &str, judged: &str) -> Vec<(u32, String, bool)> {
+/// Trains `kind`'s solution of `sub` once, then judges it on each seed set: (set, table,
+/// passed, score).
+fn verdicts(
+    c: &Challenge,
+    sub: &str,
+    kind: &str,
+    judged: &str,
+) -> Vec<(u32, String, bool, Option<f64>)> {
     let dir = root().join(&c.id);
     let target = c.sub(judged).unwrap();
     let solution = load::solution(&dir, kind, sub).unwrap();
@@ -54,7 +61,7 @@ fn verdicts(c: &Challenge, sub: &str, kind: &str, judged: &str) -> Vec<(u32, Str
             let s = seeds::practice_seeds(set, target.budget.eval_episodes);
             let eval = run::evaluate(target, &mut trained, &s).unwrap();
             let v = judge(target, &eval, &trained.counters);
-            (set, v.table(), v.passed)
+            (set, v.table(), v.passed, v.score)
         })
         .collect()
 }
@@ -63,10 +70,25 @@ fn verdicts(c: &Challenge, sub: &str, kind: &str, judged: &str) -> Vec<(u32, Str
 fn references_pass_and_baselines_fail(id: &str) {
     let c = catalogue().into_iter().find(|c| c.id == id).unwrap();
     for sub in &c.subs {
-        for (set, table, passed) in verdicts(&c, &sub.id, "reference", &sub.id) {
+        if let Some(metric) = &sub.metric {
+            let reference = verdicts(&c, &sub.id, "reference", &sub.id);
+            let baseline = verdicts(&c, &sub.id, "baseline", &sub.id);
+            for ((set, table, _, r), (_, btable, _, b)) in reference.into_iter().zip(baseline) {
+                let (Some(r), Some(b)) = (r, b) else {
+                    panic!("{}/{} unranked, set {set}:\n{table}\n{btable}", c.id, sub.id)
+                };
+                let ahead = match metric.better {
+                    spec::Better::Higher => r > b,
+                    spec::Better::Lower => r < b,
+                };
+                assert!(ahead, "{}/{} set {set}: reference {r} vs baseline {b}", c.id, sub.id);
+            }
+            continue;
+        }
+        for (set, table, passed, _) in verdicts(&c, &sub.id, "reference", &sub.id) {
             assert!(passed, "{}/{} reference, seed set {set}:\n{table}", c.id, sub.id);
         }
-        for (set, table, passed) in verdicts(&c, &sub.id, "baseline", &sub.id) {
+        for (set, table, passed, _) in verdicts(&c, &sub.id, "baseline", &sub.id) {
             assert!(!passed, "{}/{} baseline, seed set {set}:\n{table}", c.id, sub.id);
         }
     }
@@ -100,7 +122,7 @@ fn safe_references_fail_the_exploit() {
             if c.sub(&exploit).is_none() {
                 continue;
             }
-            for (set, table, passed) in verdicts(&c, &safe.id, "reference", &exploit) {
+            for (set, table, passed, _) in verdicts(&c, &safe.id, "reference", &exploit) {
                 assert!(
                     !passed,
                     "{}: {}'s reference passes {exploit}, seed set {set}:\n{table}",
