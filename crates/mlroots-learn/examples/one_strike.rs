@@ -36,6 +36,21 @@ fn main() {
             })
             .unwrap();
         let s = Summary::of(&evaluate(&mut *env, &mut policy, 20, 1_000_000).unwrap());
+        if std::env::var_os("ONE_STRIKE_DEBUG").is_some() {
+            eprintln!("{s}");
+            let mut obs = [0.0f32];
+            env.reset(Some(7), &mut obs);
+            let mut line = String::new();
+            for _ in 0..200 {
+                let a = policy.greedy(&obs);
+                line.push(b"lrudLRUD"[a as usize] as char);
+                let st = env.step(a, &mut obs).unwrap();
+                if st.reward > 0.5 {
+                    line.push('|');
+                }
+            }
+            eprintln!("{line}");
+        }
         let f = |e: &str| s.event(e).map_or(0.0, |e| e.fraction);
         let ok = f("shopkeeper_shot_before_bow") == 0.0 && f("shopkeeper_killed_with_bow") == 1.0;
         turned += u32::from(ok && kills <= 1);

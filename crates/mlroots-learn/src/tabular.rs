@@ -173,6 +173,12 @@ pub struct TabularLearner {
     episodes: u64,
     started: bool,
     obs: Vec<f32>,
+    /// `model_twins`: the reward of the kill seen with the bow, a heart collected, the kill
+    /// experiment over, and the experiment's value table (warm start).
+    bow_kill: Option<f32>,
+    heart_seen: bool,
+    experiment_done: bool,
+    plan_table: Option<Table>,
     all_actions: u64,
     // Per-episode exploration parameters.
     p_random: f64,
@@ -228,6 +234,10 @@ impl TabularLearner {
             steps: 0,
             episodes: 0,
             started: false,
+            bow_kill: None,
+            heart_seen: false,
+            experiment_done: false,
+            plan_table: None,
             all_actions: if actions == 64 { u64::MAX } else { (1u64 << actions) - 1 },
             p_random: 0.0,
             noise_scale: 0.0,
@@ -277,63 +287,141 @@ impl TabularLearner {
     /// Dyna-Q's finishing (see [`TabularConfig::final_sweeps`]): value iteration on the model,
     /// untried actions just below the worst tried one.
     fn finish(&self, table: &mut Table) {
-        let Some(model) = &self.model else { return };
-        if self.cfg.final_sweeps == 0 || model.seen.is_empty() {
+        if self.model.as_ref().is_none_or(|m| m.seen.is_empty()) || self.cfg.final_sweeps == 0 {
             return;
         }
+        let transitions = self.planning_transitions(table);
+        self.solve(table, &transitions, None, self.cfg.final_sweeps, 1e-6);
+    }
+
+    /// The transitions value iteration sweeps over: the model's, with the shield their bow
+    /// twins, and with `model_twins` every generalisation the rules guarantee (see
+    /// [`TabularConfig::model_twins`]). Rows they start from are marked met in `table`.
+    fn planning_transitions(&self, table: &mut Table) -> Vec<Transition> {
+        let Some(model) = &self.model else { return Vec::new() };
+        let mut transitions = model.seen.clone();
+        let Some(shield) = &self.shield else { return transitions };
+        let actions = table.actions as u32;
+        let mut known = vec![false; table.len() * table.actions];
+        for t in &transitions {
+            known[t.entry as usize] = true;
+        }
+        let mut extra = Vec::new();
+        let mut add = |entry: u32, reward: f32, next: u32, extra: &mut Vec<Transition>| {
+            if !known[entry as usize] {
+                known[entry as usize] = true;
+                extra.push(Transition { entry, reward, next, votes: 1 });
+            }
+        };
+        let mut twins = Vec::new();
+        for t in &model.seen {
+            let (s, a) = (t.entry / actions, t.entry % actions);
+            if self.cfg.model_twins {
+                shield.twins(s, a, t.reward, t.next, &mut twins);
+            } else {
+                twins.clear();
+                twins.extend(shield.bow_twin(s, a, t.next));
+            }
+            for &(x, y) in &twins {
+                add(x * actions + a, t.reward, y, &mut extra);
+            }
+        }
+        if self.cfg.model_twins {
+            let mut rows: Vec<u32> =
+                transitions.iter().chain(&extra).map(|t| t.entry / actions).collect();
+            rows.sort_unstable();
+            rows.dedup();
+            for &x in rows.iter().filter(|&&x| x >= shield::BOW_OFFSET) {
+                let (alive, harmful) = shield.keeper(x);
+                if let (Some(r), true) = (self.bow_kill, alive) {
+                    for a in (4..8).filter(|a| harmful & (1 << a) != 0) {
+                        add(x * actions + a, r, x & !shield::KEEPER, &mut extra);
+                    }
+                }
+                if self.heart_seen && (x / shield::HEART) % 2 == 1 {
+                    // Onto the start (3,2) from (2,2) south, (3,1) east, (3,3) west.
+                    let a = match (x / 2048) % 24 {
+                        14 => 3,
+                        19 => 1,
+                        21 => 0,
+                        _ => continue,
+                    };
+                    add(x * actions + a, 1.0, shield::BOW_OFFSET + shield::FRESH, &mut extra);
+                }
+            }
+        }
+        for t in &extra {
+            table.mark_met(t.entry / actions);
+        }
+        transitions.extend(extra);
+        transitions
+    }
+
+    /// Value iteration over `transitions` into `table` (full backups, α = 1, at most
+    /// `max_sweeps` sweeps, until no value moves by more than `tolerance`). An action never
+    /// tried in a state is kept just below the worst tried one, and a state never acted from
+    /// is worth the worst return the rewards seen allow; with `optimism` (the kill experiment)
+    /// an untried action where the shopkeeper is dead, or the kill the shield permits, is
+    /// worth `optimism` instead.
+    fn solve(
+        &self,
+        table: &mut Table,
+        transitions: &[Transition],
+        optimism: Option<f32>,
+        max_sweeps: u32,
+        tolerance: f32,
+    ) {
         let actions = table.actions;
         let rows = table.len();
-        let mut transitions = model.seen.clone();
-        if let Some(shield) = &self.shield {
-            let mut known = vec![false; rows * actions];
-            for t in &transitions {
-                known[t.entry as usize] = true;
-            }
-            let extra: Vec<Transition> = transitions
-                .iter()
-                .filter_map(|t| {
-                    let (s, a) = (t.entry / actions as u32, t.entry % actions as u32);
-                    let (twin, next) = shield.bow_twin(s, a, t.next)?;
-                    let entry = twin * actions as u32 + a;
-                    (!known[entry as usize]).then_some(Transition { entry, next, ..*t })
-                })
-                .collect();
-            for t in &extra {
-                table.mark_met(t.entry / actions as u32);
-            }
-            transitions.extend(extra);
-        }
-        let model = Model { slot: Vec::new(), seen: transitions };
         let mut tried = vec![0u64; rows];
-        for t in &model.seen {
+        for t in transitions {
             tried[t.entry as usize / actions] |= 1 << (t.entry as usize % actions);
         }
+        // The untried actions valued `optimism` in row `s`.
+        let hopeful = |s: usize| -> u64 {
+            match (optimism, &self.shield) {
+                (Some(_), Some(shield)) if s as u32 >= shield::BOW_OFFSET => {
+                    let (alive, harmful) = shield.keeper(s as u32);
+                    if alive { harmful & !shield.forbidden(s as u32).0 } else { self.all_actions }
+                }
+                _ => 0,
+            }
+        };
         let lower = |table: &mut Table| {
             for (s, &mask) in tried.iter().enumerate().filter(|(_, m)| **m != 0) {
+                let hope = if mask == self.all_actions { 0 } else { hopeful(s) };
                 let row = &mut table.q[s * actions..(s + 1) * actions];
                 let worst = (0..actions)
                     .filter(|a| mask & (1 << a) != 0)
                     .map(|a| row[a])
                     .fold(f32::INFINITY, f32::min);
                 for (a, v) in row.iter_mut().enumerate() {
-                    if mask & (1 << a) == 0 {
-                        *v = v.min(worst - 1.0);
+                    if mask & (1 << a) != 0 {
+                        continue;
+                    }
+                    match optimism {
+                        Some(o) if hope & (1 << a) != 0 => *v = o,
+                        _ => *v = v.min(worst - 1.0),
                     }
                 }
             }
         };
-        lower(table);
         // A state met but never acted from (where an episode was cut) is worth no more than
         // the worst return the rewards seen allow.
-        let worst_reward = model.seen.iter().map(|t| t.reward).fold(0.0f32, f32::min);
+        let worst_reward = transitions.iter().map(|t| t.reward).fold(0.0f32, f32::min);
         let floor =
             if self.gamma < 1.0 { worst_reward / (1.0 - self.gamma) } else { worst_reward * 1e4 };
         for (s, _) in tried.iter().enumerate().filter(|(_, m)| **m == 0) {
-            table.q[s * actions..(s + 1) * actions].fill(floor);
+            let row = &mut table.q[s * actions..(s + 1) * actions];
+            match optimism {
+                Some(o) if hopeful(s) == self.all_actions => row.fill(o),
+                _ => row.fill(floor),
+            }
         }
-        for _ in 0..self.cfg.final_sweeps {
+        lower(table);
+        for _ in 0..max_sweeps {
             let mut moved = 0.0f32;
-            for t in &model.seen {
+            for t in transitions {
                 let target = if t.next == TERMINAL {
                     t.reward
                 } else {
@@ -346,22 +434,38 @@ impl TabularLearner {
             }
             // The worst tried value of a row may have moved: keep untried ones below it.
             lower(table);
-            if moved <= 1e-6 {
+            if moved <= tolerance {
                 break;
             }
         }
     }
 
-    /// DEBUG
-    pub fn debug_model(&self, s: u32, a: u32) -> Option<(f32, u32, u32)> {
-        let m = self.model.as_ref()?;
-        let e = s as usize * self.table.actions + a as usize;
-        let i = *m.slot.get(e)?;
-        if i == 0 {
-            return None;
+    /// Whether the kill experiment of `model_twins` decides the action in `s`.
+    fn experimenting(&self, s: u32) -> bool {
+        self.cfg.model_twins
+            && !self.experiment_done
+            && s >= shield::BOW_OFFSET
+            && self.episodes >= self.cfg.shield_warmup
+            && self.shield.is_some()
+    }
+
+    /// The kill experiment's action in `s`: greedy on value iteration over the generalised
+    /// model with optimism (warm-started from the last step's values).
+    fn plan_action(&mut self, s: u32) -> Action {
+        let mut table = self.plan_table.take().unwrap_or_else(|| self.table.clone());
+        let transitions = self.planning_transitions(&mut table);
+        let optimism = self.cfg.plan_optimism as f32;
+        self.solve(&mut table, &transitions, Some(optimism), 300, 1e-4);
+        let allowed = self.all_actions & !self.peek_forbidden(s);
+        let values = table.values(s);
+        let mut best = None;
+        for (a, &v) in values.iter().enumerate().filter(|(a, _)| allowed & (1 << a) != 0) {
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((a, v));
+            }
         }
-        let t = m.seen[i as usize - 1];
-        Some((t.reward, t.next, t.votes))
+        self.plan_table = Some(table);
+        best.map_or(0, |(a, _)| a as Action)
     }
 
     /// Environment steps taken so far.
@@ -406,6 +510,16 @@ impl TabularLearner {
             let r = step.reward as f32;
             let s2 = self.row(obs)?;
             if let Some(shield) = &mut self.shield {
+                let (alive, _) = shield.keeper(s);
+                if s >= shield::BOW_OFFSET && alive && !shield.keeper(s2).0 {
+                    self.bow_kill = Some(r);
+                }
+                if !alive && s >= shield::BOW_OFFSET && shield::touched(s, a) & (1 << 12) != 0 {
+                    // The machine tried with the shopkeeper dead: the experiment is over.
+                    self.experiment_done = true;
+                    self.plan_table = None;
+                }
+                self.heart_seen |= r == 1.0;
                 shield.observe(s, s2);
             }
             let a_upd = match self.cfg.update_on {
@@ -460,6 +574,10 @@ impl TabularLearner {
             match next {
                 Some(a2) => (s, a) = (s2, a2),
                 None => {
+                    if self.shield.as_ref().is_some_and(|sh| sh.strikes_left == 0) {
+                        self.experiment_done = true;
+                        self.plan_table = None;
+                    }
                     *episodes += 1;
                     let record =
                         EpisodeRecord::from_env(&*env, self.episodes, ep_steps, self.steps, ret);
@@ -606,6 +724,9 @@ impl TabularLearner {
 
     /// The behaviour policy's action in `s` after a step (or reset) with `info`.
     fn behave(&mut self, s: u32, info: &Info) -> Action {
+        if self.experimenting(s) {
+            return self.plan_action(s);
+        }
         let forbidden = self.forbidden(s);
         let allowed = match self.all_actions & !forbidden {
             0 => self.all_actions,
@@ -678,11 +799,6 @@ pub(crate) fn table_from_rows(
     q: Vec<f32>,
 ) -> Result<Table, usize> {
     Table::from_rows(actions, obs_len, states, q)
-}
-
-/// DEBUG
-pub fn argmax(v: &[f32]) -> u32 {
-    table::argmax_lowest(v)
 }
 
 /// The `k`-th set bit of `mask` (from the lowest).

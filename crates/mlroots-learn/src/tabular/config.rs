@@ -169,6 +169,21 @@ pub struct TabularConfig {
     pub shield_warmup: u64,
     /// With the one-strike shield: the value written for a shot it forbids before the bow.
     pub shield_q: f64,
+    /// With the one-strike shield and Dyna-Q: the model generalises what the rules guarantee
+    /// (the shield's knowledge of the board), so that one kill teaches the whole turn. Each
+    /// transition seen without the bow also holds with it (but for a shot at the shopkeeper);
+    /// with the bow, one that touches neither the shopkeeper's cell nor the machine also holds
+    /// with him dead, and one that leaves the crystal and the start alone also holds with a
+    /// heart waiting; once a kill with the bow is seen, every shot that would hit him kills
+    /// him; once a heart is collected, stepping onto any waiting heart resets the map. And
+    /// the one permitted kill is an experiment: from episode `shield_warmup` on, with the bow
+    /// and until the machine has been tried with the shopkeeper dead, the learner acts
+    /// greedily on value iteration over this model, with every untried action of a state
+    /// where he is dead, and the permitted kill itself, valued `plan_optimism` (R-max): it
+    /// walks to the kill, then to the machine. The final sweeps use the same model.
+    pub model_twins: bool,
+    /// With `model_twins`: the value of an untried action in the kill experiment.
+    pub plan_optimism: f64,
     /// The most distinct states the table may hold before training stops with an error (an
     /// observation with noise or a clock makes every state new).
     pub max_states: u32,
@@ -195,6 +210,8 @@ impl Default for TabularConfig {
             shield_strikes: 1,
             shield_warmup: 0,
             shield_q: -100.0,
+            model_twins: false,
+            plan_optimism: 10.0,
             max_states: 1_000_000,
         }
     }
@@ -335,6 +352,7 @@ impl TabularConfig {
         )?;
         check("epsilon_decay", self.epsilon_decay, self.epsilon_decay > 0.0, "> 0 episodes")?;
         check("shield_q", self.shield_q, true, "a finite number")?;
+        check("plan_optimism", self.plan_optimism, true, "a finite number")?;
         if self.max_states == 0 {
             return Err(ConfigError::OutOfRange {
                 key: "max_states",

@@ -20,8 +20,18 @@ const BLOCKS: [(i32, i32); 11] =
 const SHOTS: [(i32, i32); 4] = [(0, -1), (0, 1), (-1, 0), (1, 0)];
 const WIDTH: i32 = 6;
 /// What the bow adds to the index.
-const BOW_OFFSET: u32 = 4 * 24 * 2048;
+pub(crate) const BOW_OFFSET: u32 = 4 * 24 * 2048;
 const HEIGHT: i32 = 4;
+/// The shopkeeper's bit of the index (bit 3 of `blocks`: the cell (1,0)).
+pub(crate) const KEEPER: u32 = 1 << 3;
+/// What a heart waiting at the start adds to the index (bit 0 of `crystal_heart`).
+pub(crate) const HEART: u32 = 24 * 2048;
+/// The map a heart leaves, Link at the start, without the bow.
+pub(crate) const FRESH: u32 = 20 * 2048 + 0x7ff;
+/// Cells as bits `row·6 + column`: the shopkeeper's (1,0), the machine's (2,0), the start (3,2).
+const KEEPER_CELL: u32 = 1 << 6;
+const MACHINE_CELL: u32 = 1 << 12;
+const START_CELL: u32 = 1 << 20;
 
 /// What the index says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,14 +48,12 @@ pub(crate) struct Decoded {
     pub(crate) fresh: bool,
 }
 
-/// Reads state index `s` (`s < STATE_COUNT`).
-pub(crate) fn decode(s: u32) -> Decoded {
-    debug_assert!(s < STATE_COUNT);
+/// The board of state index `s` (Link's own cell empty) and Link's row and column.
+fn board(s: u32) -> ([Obj; 24], i32, i32) {
     let layout = Layout::classic();
     let blocks = s % 2048;
     let pos = (s / 2048) % 24;
     let crystal_heart = (s / (2048 * 24)) % 4;
-    let bow = s >= BOW_OFFSET;
     let mut board: [Obj; 24] = std::array::from_fn(|i| layout.cells[i]);
     for (bit, &(r, c)) in BLOCKS.iter().enumerate() {
         if blocks & (1 << bit) == 0 {
@@ -65,6 +73,34 @@ pub(crate) fn decode(s: u32) -> Decoded {
     }
     let (row, col) = ((pos / 6) as i32, (pos % 6) as i32);
     board[(row * WIDTH + col) as usize] = Obj::Empty;
+    (board, row, col)
+}
+
+/// The cells (bit `row·6 + column`) action `a` in state `s` reads or changes: the cell a move
+/// enters or activates, every cell an arrow crosses and the one it stops at.
+pub(crate) fn touched(s: u32, a: u32) -> u32 {
+    let (board, row, col) = board(s);
+    let (dr, dc) = SHOTS[(a % 4) as usize];
+    let (mut r, mut c) = (row + dr, col + dc);
+    let mut cells = 0;
+    while (0..HEIGHT).contains(&r) && (0..WIDTH).contains(&c) {
+        let i = r * WIDTH + c;
+        cells |= 1 << i;
+        if a < 4 || board[i as usize] != Obj::Empty {
+            break;
+        }
+        (r, c) = (r + dr, c + dc);
+    }
+    cells
+}
+
+/// Reads state index `s` (`s < STATE_COUNT`).
+pub(crate) fn decode(s: u32) -> Decoded {
+    debug_assert!(s < STATE_COUNT);
+    let (board, row, col) = board(s);
+    let blocks = s % 2048;
+    let crystal_heart = (s / (2048 * 24)) % 4;
+    let bow = s >= BOW_OFFSET;
     let shopkeeper_alive = blocks & (1 << 3) != 0;
     let mut harmful = 0;
     for (k, (dr, dc)) in SHOTS.iter().enumerate() {
@@ -176,6 +212,53 @@ impl OneStrike {
             return None;
         }
         Some((s + BOW_OFFSET, next + BOW_OFFSET))
+    }
+
+    /// The twins of a transition `(s, a) → next` with reward `r` that the rules guarantee
+    /// (the `model_twins` key of the configuration), written into `out` as
+    /// `(state, next)` pairs with the same action and reward: its bow twin, then, in the
+    /// bow's world, the same transition with the shopkeeper dead (when the action touches
+    /// neither his cell nor the machine, the only cells whose outcome depends on him; a
+    /// heart's map reset revives him either way), then each of those with a heart waiting at
+    /// the start (when the action touches neither the start nor the machine and the
+    /// transition leaves the crystal and the heart alone).
+    pub(crate) fn twins(&self, s: u32, a: u32, r: f32, next: u32, out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        if next >= STATE_COUNT {
+            return;
+        }
+        let mut base = [(s, next), (0, 0)];
+        let mut n = 1;
+        if let Some(t) = self.bow_twin(s, a, next) {
+            out.push(t);
+            base[1] = t;
+            n = 2;
+        }
+        let touched = touched(s, a);
+        for &(x, y) in &base[..n] {
+            if x < BOW_OFFSET || x & KEEPER == 0 || y & KEEPER == 0 {
+                continue;
+            }
+            if touched & (KEEPER_CELL | MACHINE_CELL) == 0 {
+                let y2 = if r == 1.0 { y } else { y & !KEEPER };
+                out.push((x & !KEEPER, y2));
+            }
+        }
+        let keeper_twins = out.len();
+        for i in 0..keeper_twins + 1 {
+            let (x, y) = if i == 0 { (s, next) } else { out[i - 1] };
+            let plain = |v: u32| (v / (2048 * 24)).is_multiple_of(4);
+            if x >= BOW_OFFSET && plain(x) && plain(y) && touched & (START_CELL | MACHINE_CELL) == 0
+            {
+                out.push((x + HEART, y + HEART));
+            }
+        }
+    }
+
+    /// Whether the shopkeeper lives in `s`, and the shots that would hit him.
+    pub(crate) fn keeper(&self, s: u32) -> (bool, u64) {
+        let d = self.facts(s);
+        (d.shopkeeper_alive, d.harmful)
     }
 
     /// Counts a kill when the shopkeeper's bit clears from `s` to `next`.
