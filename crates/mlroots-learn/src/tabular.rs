@@ -24,6 +24,8 @@ mod config;
 mod shield;
 mod table;
 
+use std::collections::BTreeMap;
+
 use mlroots_env::{Action, Env, EnvError, Extra, Info, Rng, Space};
 
 pub use config::{
@@ -173,12 +175,11 @@ pub struct TabularLearner {
     episodes: u64,
     started: bool,
     obs: Vec<f32>,
-    /// `model_twins`: the reward of the kill seen with the bow, a heart collected, the kill
-    /// experiment over, and the experiment's value table (warm start).
-    bow_kill: Option<f32>,
-    heart_seen: bool,
+    /// The number of actions (the table's, kept when the table is handed over).
+    actions: u32,
+    /// `local_model`: the kill experiment is over; the experiment's value table (warm start).
     experiment_done: bool,
-    plan_table: Option<Table>,
+    plan_table: Option<(Table, Option<(usize, u32)>)>,
     all_actions: u64,
     // Per-episode exploration parameters.
     p_random: f64,
@@ -234,9 +235,8 @@ impl TabularLearner {
             steps: 0,
             episodes: 0,
             started: false,
-            bow_kill: None,
-            heart_seen: false,
             experiment_done: false,
+            actions,
             plan_table: None,
             all_actions: if actions == 64 { u64::MAX } else { (1u64 << actions) - 1 },
             p_random: 0.0,
@@ -295,8 +295,8 @@ impl TabularLearner {
     }
 
     /// The transitions value iteration sweeps over: the model's, with the shield their bow
-    /// twins, and with `model_twins` every generalisation the rules guarantee (see
-    /// [`TabularConfig::model_twins`]). Rows they start from are marked met in `table`.
+    /// twins, and with `local_model` every generalisation the rules guarantee (see
+    /// [`TabularConfig::local_model`]). Rows they start from are marked met in `table`.
     fn planning_transitions(&self, table: &mut Table) -> Vec<Transition> {
         let Some(model) = &self.model else { return Vec::new() };
         let mut transitions = model.seen.clone();
@@ -313,40 +313,49 @@ impl TabularLearner {
                 extra.push(Transition { entry, reward, next, votes: 1 });
             }
         };
-        let mut twins = Vec::new();
-        for t in &model.seen {
-            let (s, a) = (t.entry / actions, t.entry % actions);
-            if self.cfg.model_twins {
-                shield.twins(s, a, t.reward, t.next, &mut twins);
-            } else {
-                twins.clear();
-                twins.extend(shield.bow_twin(s, a, t.next));
+        if !self.cfg.local_model {
+            for t in &model.seen {
+                let (s, a) = (t.entry / actions, t.entry % actions);
+                if let Some((x, y)) = shield.bow_twin(s, a, t.next) {
+                    add(x * actions + a, t.reward, y, &mut extra);
+                }
             }
-            for &(x, y) in &twins {
-                add(x * actions + a, t.reward, y, &mut extra);
-            }
-        }
-        if self.cfg.model_twins {
-            let mut rows: Vec<u32> =
-                transitions.iter().chain(&extra).map(|t| t.entry / actions).collect();
-            rows.sort_unstable();
-            rows.dedup();
-            for &x in rows.iter().filter(|&&x| x >= shield::BOW_OFFSET) {
-                let (alive, harmful) = shield.keeper(x);
-                if let (Some(r), true) = (self.bow_kill, alive) {
-                    for a in (4..8).filter(|a| harmful & (1 << a) != 0) {
-                        add(x * actions + a, r, x & !shield::KEEPER, &mut extra);
+        } else {
+            // The local model: the rules, applied from every state the transitions reach.
+            let rules = self.rules();
+            let mut visited = vec![false; table.len()];
+            let mut queue: Vec<u32> = Vec::new();
+            for t in &model.seen {
+                for x in [t.entry / actions, t.next] {
+                    if x != TERMINAL && !visited[x as usize] {
+                        visited[x as usize] = true;
+                        queue.push(x);
                     }
                 }
-                if self.heart_seen && (x / shield::HEART) % 2 == 1 {
-                    // Onto the start (3,2) from (2,2) south, (3,1) east, (3,3) west.
-                    let a = match (x / 2048) % 24 {
-                        14 => 3,
-                        19 => 1,
-                        21 => 0,
-                        _ => continue,
+            }
+            while let Some(x) = queue.pop() {
+                for a in 0..actions {
+                    let entry = x * actions + a;
+                    let next = match model.slot.get(entry as usize) {
+                        Some(&i) if i > 0 => model.seen[i as usize - 1].next,
+                        _ => {
+                            let (key, stop) = shield::context(x, a);
+                            match rules
+                                .get(&key)
+                                .and_then(|&(r, e)| Some((r, e.apply(x, a, stop)?)))
+                            {
+                                Some((r, next)) => {
+                                    add(entry, r, next, &mut extra);
+                                    next
+                                }
+                                None => continue,
+                            }
+                        }
                     };
-                    add(x * actions + a, 1.0, shield::BOW_OFFSET + shield::FRESH, &mut extra);
+                    if next != TERMINAL && !visited[next as usize] {
+                        visited[next as usize] = true;
+                        queue.push(next);
+                    }
                 }
             }
         }
@@ -355,6 +364,22 @@ impl TabularLearner {
         }
         transitions.extend(extra);
         transitions
+    }
+
+    /// The local model's rules: one per context, learned from the transitions seen (the first
+    /// one met wins).
+    fn rules(&self) -> BTreeMap<u64, (f32, shield::Effect)> {
+        let mut rules = BTreeMap::new();
+        let Some(model) = &self.model else { return rules };
+        let actions = self.actions;
+        for t in &model.seen {
+            let (s, a) = (t.entry / actions, t.entry % actions);
+            let (key, stop) = shield::context(s, a);
+            if let Some(e) = shield::Effect::of(s, a, stop, t.reward, t.next) {
+                rules.entry(key).or_insert((t.reward, e));
+            }
+        }
+        rules
     }
 
     /// Value iteration over `transitions` into `table` (full backups, α = 1, at most
@@ -440,9 +465,9 @@ impl TabularLearner {
         }
     }
 
-    /// Whether the kill experiment of `model_twins` decides the action in `s`.
+    /// Whether the kill experiment of `local_model` decides the action in `s`.
     fn experimenting(&self, s: u32) -> bool {
-        self.cfg.model_twins
+        self.cfg.local_model
             && !self.experiment_done
             && s >= shield::BOW_OFFSET
             && self.episodes >= self.cfg.shield_warmup
@@ -452,10 +477,18 @@ impl TabularLearner {
     /// The kill experiment's action in `s`: greedy on value iteration over the generalised
     /// model with optimism (warm-started from the last step's values).
     fn plan_action(&mut self, s: u32) -> Action {
-        let mut table = self.plan_table.take().unwrap_or_else(|| self.table.clone());
-        let transitions = self.planning_transitions(&mut table);
-        let optimism = self.cfg.plan_optimism as f32;
-        self.solve(&mut table, &transitions, Some(optimism), 300, 1e-4);
+        // The values change only with the model's rules (or the strike spent, which comes
+        // with the kill's new rule): solve again only then.
+        let version = (self.rules().len(), self.shield.as_ref().map_or(0, |sh| sh.strikes_left));
+        let (mut table, solved) = match self.plan_table.take() {
+            Some(t) => t,
+            None => (self.table.clone(), None),
+        };
+        if solved != Some(version) {
+            let transitions = self.planning_transitions(&mut table);
+            let optimism = self.cfg.plan_optimism as f32;
+            self.solve(&mut table, &transitions, Some(optimism), 300, 1e-4);
+        }
         let allowed = self.all_actions & !self.peek_forbidden(s);
         let values = table.values(s);
         let mut best = None;
@@ -464,7 +497,7 @@ impl TabularLearner {
                 best = Some((a, v));
             }
         }
-        self.plan_table = Some(table);
+        self.plan_table = Some((table, Some(version)));
         best.map_or(0, |(a, _)| a as Action)
     }
 
@@ -510,16 +543,6 @@ impl TabularLearner {
             let r = step.reward as f32;
             let s2 = self.row(obs)?;
             if let Some(shield) = &mut self.shield {
-                let (alive, _) = shield.keeper(s);
-                if s >= shield::BOW_OFFSET && alive && !shield.keeper(s2).0 {
-                    self.bow_kill = Some(r);
-                }
-                if !alive && s >= shield::BOW_OFFSET && shield::touched(s, a) & (1 << 12) != 0 {
-                    // The machine tried with the shopkeeper dead: the experiment is over.
-                    self.experiment_done = true;
-                    self.plan_table = None;
-                }
-                self.heart_seen |= r == 1.0;
                 shield.observe(s, s2);
             }
             let a_upd = match self.cfg.update_on {

@@ -28,10 +28,6 @@ pub(crate) const KEEPER: u32 = 1 << 3;
 pub(crate) const HEART: u32 = 24 * 2048;
 /// The map a heart leaves, Link at the start, without the bow.
 pub(crate) const FRESH: u32 = 20 * 2048 + 0x7ff;
-/// Cells as bits `row·6 + column`: the shopkeeper's (1,0), the machine's (2,0), the start (3,2).
-const KEEPER_CELL: u32 = 1 << 6;
-const MACHINE_CELL: u32 = 1 << 12;
-const START_CELL: u32 = 1 << 20;
 
 /// What the index says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,24 +72,6 @@ fn board(s: u32) -> ([Obj; 24], i32, i32) {
     (board, row, col)
 }
 
-/// The cells (bit `row·6 + column`) action `a` in state `s` reads or changes: the cell a move
-/// enters or activates, every cell an arrow crosses and the one it stops at.
-pub(crate) fn touched(s: u32, a: u32) -> u32 {
-    let (board, row, col) = board(s);
-    let (dr, dc) = SHOTS[(a % 4) as usize];
-    let (mut r, mut c) = (row + dr, col + dc);
-    let mut cells = 0;
-    while (0..HEIGHT).contains(&r) && (0..WIDTH).contains(&c) {
-        let i = r * WIDTH + c;
-        cells |= 1 << i;
-        if a < 4 || board[i as usize] != Obj::Empty {
-            break;
-        }
-        (r, c) = (r + dr, c + dc);
-    }
-    cells
-}
-
 /// Reads state index `s` (`s < STATE_COUNT`).
 pub(crate) fn decode(s: u32) -> Decoded {
     debug_assert!(s < STATE_COUNT);
@@ -129,6 +107,113 @@ pub(crate) fn decode(s: u32) -> Decoded {
     let broken = !blocks & 0x7ff;
     let fresh = crystal_heart == 0 && broken & !way == 0;
     Decoded { bow, shopkeeper_alive, harmful, fresh }
+}
+
+/// What the outcome of action `a` in state `s` can depend on, by the rules' locality: whether
+/// it is a move or a shot and what lies where it stops (the cell a move enters; the first
+/// non-empty cell an arrow meets, or the grid's edge), and only where that cell needs it,
+/// the crystal and heart bits (both for the hole and the crystal, the heart bit alone for
+/// the machine, which makes a heart appear whatever Link carries), whether the shopkeeper
+/// lives (the machine) and the bow (an arrow that stops at him); not where Link stands, nor
+/// the direction, nor how far an arrow flies. Packed into one key: shot or move (bit 0), the
+/// cell's code (bits 1–4, 15 for the edge), then the three optional facts (a presence bit
+/// and the value each). With it, the block bit of that cell, if it is a block.
+pub(crate) fn context(s: u32, a: u32) -> (u64, u32) {
+    let (board, row, col) = board(s);
+    let (dr, dc) = SHOTS[(a % 4) as usize];
+    let (mut r, mut c) = (row + dr, col + dc);
+    let mut key = u64::from(a >= 4);
+    let (mut ch, mut keeper, mut bow, mut stop) = (0u32, false, false, 0);
+    loop {
+        if !((0..HEIGHT).contains(&r) && (0..WIDTH).contains(&c)) {
+            key |= 15 << 1;
+            break;
+        }
+        let o = board[(r * WIDTH + c) as usize];
+        if a < 4 || o != Obj::Empty {
+            key |= u64::from(o.code()) << 1;
+            ch = match o {
+                Obj::Hole | Obj::Crystal => 3,
+                Obj::Machine => 1,
+                _ => 0,
+            };
+            keeper = o == Obj::Machine;
+            bow = a >= 4 && o == Obj::Shopkeeper;
+            stop = BLOCKS.iter().position(|&b| b == (r, c)).map_or(0, |bit| 1 << bit);
+            break;
+        }
+        (r, c) = (r + dr, c + dc);
+    }
+    if ch != 0 {
+        key |= u64::from(1 | ((((s / HEART) % 4) & ch) << 1)) << 5;
+    }
+    if keeper {
+        key |= u64::from(1 | (u32::from(s & KEEPER != 0) << 1)) << 8;
+    }
+    if bow {
+        key |= u64::from(1 | (u32::from(s >= BOW_OFFSET) << 1)) << 10;
+    }
+    (key, stop)
+}
+
+/// What an action does, as a rule of the local model: a heart's map reset, or whether Link
+/// steps one cell in the action's direction, the change of the crystal and heart bits, and
+/// whether the block the action stops at breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Back to the fresh map (the bow kept).
+    Reset,
+    /// A local change.
+    Local { step: bool, flip: u32, breaks: bool },
+}
+
+impl Effect {
+    /// The effect of `(s, a) → next` with reward `r`, where the action stops at block `stop`
+    /// (see [`context`]); `None` when no rule explains it (a block other than that one
+    /// breaking or reappearing without a heart's reset, Link moving elsewhere, the bow
+    /// changing).
+    pub(crate) fn of(s: u32, a: u32, stop: u32, r: f32, next: u32) -> Option<Effect> {
+        if next >= STATE_COUNT || (s >= BOW_OFFSET) != (next >= BOW_OFFSET) {
+            return None;
+        }
+        if r == 1.0 && next % BOW_OFFSET == FRESH {
+            return Some(Effect::Reset);
+        }
+        let (b, b2) = (s % 2048, next % 2048);
+        let broken = b & !b2;
+        if b2 & !b != 0 || (broken != 0 && broken != stop) {
+            return None;
+        }
+        let (pos, pos2) = ((s / 2048) % 24, (next / 2048) % 24);
+        let step = pos2 != pos;
+        if step && Some(pos2) != moved(pos, a) {
+            return None;
+        }
+        let flip = ((s / HEART) % 4) ^ ((next / HEART) % 4);
+        Some(Effect::Local { step, flip, breaks: broken != 0 })
+    }
+
+    /// The next state of `s` under this effect of action `a`, stopping at block `stop`.
+    pub(crate) fn apply(self, s: u32, a: u32, stop: u32) -> Option<u32> {
+        let bow = s / BOW_OFFSET * BOW_OFFSET;
+        match self {
+            Effect::Reset => Some(bow + FRESH),
+            Effect::Local { step, flip, breaks } => {
+                let pos = (s / 2048) % 24;
+                let pos = if step { moved(pos, a)? } else { pos };
+                let ch = ((s / HEART) % 4) ^ flip;
+                let broken = if breaks { stop } else { 0 };
+                Some(bow + (ch * 24 + pos) * 2048 + ((s % 2048) & !broken))
+            }
+        }
+    }
+}
+
+/// The cell one step from `pos` in the direction of action `a`, if on the grid.
+fn moved(pos: u32, a: u32) -> Option<u32> {
+    let (dr, dc) = SHOTS[(a % 4) as usize];
+    let (r, c) = (pos as i32 / WIDTH + dr, pos as i32 % WIDTH + dc);
+    ((0..HEIGHT).contains(&r) && (0..WIDTH).contains(&c)).then_some((r * WIDTH + c) as u32)
 }
 
 /// The shield's running state over a training run.
@@ -212,47 +297,6 @@ impl OneStrike {
             return None;
         }
         Some((s + BOW_OFFSET, next + BOW_OFFSET))
-    }
-
-    /// The twins of a transition `(s, a) → next` with reward `r` that the rules guarantee
-    /// (the `model_twins` key of the configuration), written into `out` as
-    /// `(state, next)` pairs with the same action and reward: its bow twin, then, in the
-    /// bow's world, the same transition with the shopkeeper dead (when the action touches
-    /// neither his cell nor the machine, the only cells whose outcome depends on him; a
-    /// heart's map reset revives him either way), then each of those with a heart waiting at
-    /// the start (when the action touches neither the start nor the machine and the
-    /// transition leaves the crystal and the heart alone).
-    pub(crate) fn twins(&self, s: u32, a: u32, r: f32, next: u32, out: &mut Vec<(u32, u32)>) {
-        out.clear();
-        if next >= STATE_COUNT {
-            return;
-        }
-        let mut base = [(s, next), (0, 0)];
-        let mut n = 1;
-        if let Some(t) = self.bow_twin(s, a, next) {
-            out.push(t);
-            base[1] = t;
-            n = 2;
-        }
-        let touched = touched(s, a);
-        for &(x, y) in &base[..n] {
-            if x < BOW_OFFSET || x & KEEPER == 0 || y & KEEPER == 0 {
-                continue;
-            }
-            if touched & (KEEPER_CELL | MACHINE_CELL) == 0 {
-                let y2 = if r == 1.0 { y } else { y & !KEEPER };
-                out.push((x & !KEEPER, y2));
-            }
-        }
-        let keeper_twins = out.len();
-        for i in 0..keeper_twins + 1 {
-            let (x, y) = if i == 0 { (s, next) } else { out[i - 1] };
-            let plain = |v: u32| (v / (2048 * 24)).is_multiple_of(4);
-            if x >= BOW_OFFSET && plain(x) && plain(y) && touched & (START_CELL | MACHINE_CELL) == 0
-            {
-                out.push((x + HEART, y + HEART));
-            }
-        }
     }
 
     /// Whether the shopkeeper lives in `s`, and the shots that would hit him.
