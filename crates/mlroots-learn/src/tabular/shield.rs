@@ -355,6 +355,48 @@ mod tests {
         assert!(checked > 3, "the routes line up shots at the shopkeeper ({checked})");
     }
 
+    /// The local model's premise: over many random episodes (every shot kills, so the
+    /// shopkeeper dies and revives often), every transition of one context has the same
+    /// reward and effect, and applying it gives the world's next state. The one exception is
+    /// the index's own ambiguity: with a heart waiting, a crystal lying at (0,4) cannot be
+    /// told from one in the hole.
+    #[test]
+    fn the_rules_are_local() {
+        use std::collections::BTreeMap;
+
+        use mlroots_env::Rng;
+        use mlroots_worlds::treacherous_turn::{Kill, Obs, classic_env};
+        let mut rules: BTreeMap<u64, (f32, Effect)> = BTreeMap::new();
+        let (mut checked, mut applied) = (0, 0);
+        let mut rng = Rng::seed_from_u64(3);
+        for episode in 0..60 {
+            let mut env = classic_env(Kill::Always, Obs::Index);
+            let mut obs = [0.0];
+            env.reset(Some(episode), &mut obs);
+            for _ in 0..200 {
+                let s = obs[0] as u32;
+                let a = rng.below(8);
+                let r = env.step(a, &mut obs).unwrap().reward as f32;
+                let next = obs[0] as u32;
+                let (key, stop) = context(s, a);
+                let Some(effect) = Effect::of(s, a, stop, r, next) else {
+                    assert!(s < BOW_OFFSET && next >= BOW_OFFSET, "{s} {a} -> {next}");
+                    continue;
+                };
+                let ambiguous = (key >> 1) & 15 == 8 && (key >> 6) & 1 == 1;
+                let &mut (r0, e0) = rules.entry(key).or_insert((r, effect));
+                if !ambiguous {
+                    assert_eq!((r0, e0), (r, effect), "context {key:x}: state {s} action {a}");
+                    assert_eq!(e0.apply(s, a, stop), Some(next));
+                    applied += 1;
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked == 12_000 - 60 && applied > 11_000, "{checked} {applied}");
+        assert!(rules.len() > 30, "{} contexts", rules.len());
+    }
+
     #[test]
     fn one_strike_forbids_before_the_bow_and_after_the_first_kill() {
         // Link at (1,2), ice (1,1) gone, the shopkeeper alive: shooting west hits him.
