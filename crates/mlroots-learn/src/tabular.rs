@@ -14,6 +14,11 @@
 //! assert_eq!(records[0].episode_return, 41.0); // the long way round, under supervision
 //! ```
 //!
+//! Dyna-Q with `local_model` (the treacherous turn only, see [`TabularConfig::local_model`])
+//! plans over more than it has seen: each transition is a rule for its context (what the
+//! action touches), applied in every state the rules reach; training allocates while it
+//! plans the one permitted kill, and the finished table holds every state planning reached.
+//!
 //! Stochastic transitions and Dyna-Q: the model is deterministic, each observed `(s, a)`
 //! keeps its most recent outcome `(r, s′)`. Where the world is stochastic (an interruption
 //! lottery, drunkenness, drying tomatoes, a kill with probability ½) planning replays
@@ -195,6 +200,16 @@ impl TabularLearner {
     /// A learner for `env` (its spaces are read, it is not stepped).
     pub fn new(cfg: &TabularConfig, env: &dyn Env, seed: u64) -> Result<Self, TrainError> {
         cfg.validate()?;
+        if cfg.local_model
+            && (cfg.algo != Algorithm::DynaQ || cfg.shield != Shield::TreacherousTurnOneStrike)
+        {
+            return Err(TrainError::Config(ConfigError::OutOfRange {
+                key: "local_model",
+                value: "true".to_string(),
+                expected: "algo dyna-q with shield=treacherous-turn-one-strike (the model reads \
+                           the board the shield decodes); or set local_model=false",
+            }));
+        }
         let actions = env.action_space().n;
         let space = env.observation_space().clone();
         if actions == 0
