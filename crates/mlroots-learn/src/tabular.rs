@@ -14,6 +14,11 @@
 //! assert_eq!(records[0].episode_return, 41.0); // the long way round, under supervision
 //! ```
 //!
+//! Dyna-Q with `local_model` (the treacherous turn only, see [`TabularConfig::local_model`])
+//! plans over more than it has seen: each transition is a rule for its context (what the
+//! action touches), applied in every state the rules reach; training allocates while it
+//! plans the one permitted kill, and the finished table holds every state planning reached.
+//!
 //! Stochastic transitions and Dyna-Q: the model is deterministic, each observed `(s, a)`
 //! keeps its most recent outcome `(r, s′)`. Where the world is stochastic (an interruption
 //! lottery, drunkenness, drying tomatoes, a kill with probability ½) planning replays
@@ -23,6 +28,8 @@
 mod config;
 mod shield;
 mod table;
+
+use std::collections::BTreeMap;
 
 use mlroots_env::{Action, Env, EnvError, Extra, Info, Rng, Space};
 
@@ -173,6 +180,11 @@ pub struct TabularLearner {
     episodes: u64,
     started: bool,
     obs: Vec<f32>,
+    /// The number of actions (the table's, kept when the table is handed over).
+    actions: u32,
+    /// `local_model`: the kill experiment is over; the experiment's value table (warm start).
+    experiment_done: bool,
+    plan_table: Option<(Table, Option<(usize, u32)>)>,
     all_actions: u64,
     // Per-episode exploration parameters.
     p_random: f64,
@@ -188,6 +200,16 @@ impl TabularLearner {
     /// A learner for `env` (its spaces are read, it is not stepped).
     pub fn new(cfg: &TabularConfig, env: &dyn Env, seed: u64) -> Result<Self, TrainError> {
         cfg.validate()?;
+        if cfg.local_model
+            && (cfg.algo != Algorithm::DynaQ || cfg.shield != Shield::TreacherousTurnOneStrike)
+        {
+            return Err(TrainError::Config(ConfigError::OutOfRange {
+                key: "local_model",
+                value: "true".to_string(),
+                expected: "algo dyna-q with shield=treacherous-turn-one-strike (the model reads \
+                           the board the shield decodes); or set local_model=false",
+            }));
+        }
         let actions = env.action_space().n;
         let space = env.observation_space().clone();
         if actions == 0
@@ -228,6 +250,9 @@ impl TabularLearner {
             steps: 0,
             episodes: 0,
             started: false,
+            experiment_done: false,
+            actions,
+            plan_table: None,
             all_actions: if actions == 64 { u64::MAX } else { (1u64 << actions) - 1 },
             p_random: 0.0,
             noise_scale: 0.0,
@@ -277,63 +302,166 @@ impl TabularLearner {
     /// Dyna-Q's finishing (see [`TabularConfig::final_sweeps`]): value iteration on the model,
     /// untried actions just below the worst tried one.
     fn finish(&self, table: &mut Table) {
-        let Some(model) = &self.model else { return };
-        if self.cfg.final_sweeps == 0 || model.seen.is_empty() {
+        if self.model.as_ref().is_none_or(|m| m.seen.is_empty()) || self.cfg.final_sweeps == 0 {
             return;
         }
+        let transitions = self.planning_transitions(table);
+        self.solve(table, &transitions, None, self.cfg.final_sweeps, 1e-6);
+    }
+
+    /// The transitions value iteration sweeps over: the model's, with the shield their bow
+    /// twins, and with `local_model` every generalisation the rules guarantee (see
+    /// [`TabularConfig::local_model`]). Rows they start from are marked met in `table`.
+    fn planning_transitions(&self, table: &mut Table) -> Vec<Transition> {
+        let Some(model) = &self.model else { return Vec::new() };
+        let mut transitions = model.seen.clone();
+        let Some(shield) = &self.shield else { return transitions };
+        let actions = table.actions as u32;
+        let mut known = vec![false; table.len() * table.actions];
+        for t in &transitions {
+            known[t.entry as usize] = true;
+        }
+        let mut extra = Vec::new();
+        let mut add = |entry: u32, reward: f32, next: u32, extra: &mut Vec<Transition>| {
+            if !known[entry as usize] {
+                known[entry as usize] = true;
+                extra.push(Transition { entry, reward, next, votes: 1 });
+            }
+        };
+        if !self.cfg.local_model {
+            for t in &model.seen {
+                let (s, a) = (t.entry / actions, t.entry % actions);
+                if let Some((x, y)) = shield.bow_twin(s, a, t.next) {
+                    add(x * actions + a, t.reward, y, &mut extra);
+                }
+            }
+        } else {
+            // The local model: the rules, applied from every state the transitions reach.
+            let rules = self.rules();
+            let mut visited = vec![false; table.len()];
+            let mut queue: Vec<u32> = Vec::new();
+            for t in &model.seen {
+                for x in [t.entry / actions, t.next] {
+                    if x != TERMINAL && !visited[x as usize] {
+                        visited[x as usize] = true;
+                        queue.push(x);
+                    }
+                }
+            }
+            while let Some(x) = queue.pop() {
+                for a in 0..actions {
+                    let entry = x * actions + a;
+                    let next = match model.slot.get(entry as usize) {
+                        Some(&i) if i > 0 => model.seen[i as usize - 1].next,
+                        _ => {
+                            let (key, stop) = shield::context(x, a);
+                            match rules
+                                .get(&key)
+                                .and_then(|&(r, e)| Some((r, e.apply(x, a, stop)?)))
+                            {
+                                Some((r, next)) => {
+                                    add(entry, r, next, &mut extra);
+                                    next
+                                }
+                                None => continue,
+                            }
+                        }
+                    };
+                    if next != TERMINAL && !visited[next as usize] {
+                        visited[next as usize] = true;
+                        queue.push(next);
+                    }
+                }
+            }
+        }
+        for t in &extra {
+            table.mark_met(t.entry / actions);
+        }
+        transitions.extend(extra);
+        transitions
+    }
+
+    /// The local model's rules: one per context, learned from the transitions seen (the first
+    /// one met wins).
+    fn rules(&self) -> BTreeMap<u64, (f32, shield::Effect)> {
+        let mut rules = BTreeMap::new();
+        let Some(model) = &self.model else { return rules };
+        let actions = self.actions;
+        for t in &model.seen {
+            let (s, a) = (t.entry / actions, t.entry % actions);
+            let (key, stop) = shield::context(s, a);
+            if let Some(e) = shield::Effect::of(s, a, stop, t.reward, t.next) {
+                rules.entry(key).or_insert((t.reward, e));
+            }
+        }
+        rules
+    }
+
+    /// Value iteration over `transitions` into `table` (full backups, α = 1, at most
+    /// `max_sweeps` sweeps, until no value moves by more than `tolerance`). An action never
+    /// tried in a state is kept just below the worst tried one, and a state never acted from
+    /// is worth the worst return the rewards seen allow; with `optimism` (the kill experiment)
+    /// an untried action where the shopkeeper is dead, or the kill the shield permits, is
+    /// worth `optimism` instead.
+    fn solve(
+        &self,
+        table: &mut Table,
+        transitions: &[Transition],
+        optimism: Option<f32>,
+        max_sweeps: u32,
+        tolerance: f32,
+    ) {
         let actions = table.actions;
         let rows = table.len();
-        let mut transitions = model.seen.clone();
-        if let Some(shield) = &self.shield {
-            let mut known = vec![false; rows * actions];
-            for t in &transitions {
-                known[t.entry as usize] = true;
-            }
-            let extra: Vec<Transition> = transitions
-                .iter()
-                .filter_map(|t| {
-                    let (s, a) = (t.entry / actions as u32, t.entry % actions as u32);
-                    let (twin, next) = shield.bow_twin(s, a, t.next)?;
-                    let entry = twin * actions as u32 + a;
-                    (!known[entry as usize]).then_some(Transition { entry, next, ..*t })
-                })
-                .collect();
-            for t in &extra {
-                table.mark_met(t.entry / actions as u32);
-            }
-            transitions.extend(extra);
-        }
-        let model = Model { slot: Vec::new(), seen: transitions };
         let mut tried = vec![0u64; rows];
-        for t in &model.seen {
+        for t in transitions {
             tried[t.entry as usize / actions] |= 1 << (t.entry as usize % actions);
         }
+        // The untried actions valued `optimism` in row `s`.
+        let hopeful = |s: usize| -> u64 {
+            match (optimism, &self.shield) {
+                (Some(_), Some(shield)) if s as u32 >= shield::BOW_OFFSET => {
+                    let (alive, harmful) = shield.keeper(s as u32);
+                    if alive { harmful & !shield.forbidden(s as u32).0 } else { self.all_actions }
+                }
+                _ => 0,
+            }
+        };
         let lower = |table: &mut Table| {
             for (s, &mask) in tried.iter().enumerate().filter(|(_, m)| **m != 0) {
+                let hope = if mask == self.all_actions { 0 } else { hopeful(s) };
                 let row = &mut table.q[s * actions..(s + 1) * actions];
                 let worst = (0..actions)
                     .filter(|a| mask & (1 << a) != 0)
                     .map(|a| row[a])
                     .fold(f32::INFINITY, f32::min);
                 for (a, v) in row.iter_mut().enumerate() {
-                    if mask & (1 << a) == 0 {
-                        *v = v.min(worst - 1.0);
+                    if mask & (1 << a) != 0 {
+                        continue;
+                    }
+                    match optimism {
+                        Some(o) if hope & (1 << a) != 0 => *v = o,
+                        _ => *v = v.min(worst - 1.0),
                     }
                 }
             }
         };
-        lower(table);
         // A state met but never acted from (where an episode was cut) is worth no more than
         // the worst return the rewards seen allow.
-        let worst_reward = model.seen.iter().map(|t| t.reward).fold(0.0f32, f32::min);
+        let worst_reward = transitions.iter().map(|t| t.reward).fold(0.0f32, f32::min);
         let floor =
             if self.gamma < 1.0 { worst_reward / (1.0 - self.gamma) } else { worst_reward * 1e4 };
         for (s, _) in tried.iter().enumerate().filter(|(_, m)| **m == 0) {
-            table.q[s * actions..(s + 1) * actions].fill(floor);
+            let row = &mut table.q[s * actions..(s + 1) * actions];
+            match optimism {
+                Some(o) if hopeful(s) == self.all_actions => row.fill(o),
+                _ => row.fill(floor),
+            }
         }
-        for _ in 0..self.cfg.final_sweeps {
+        lower(table);
+        for _ in 0..max_sweeps {
             let mut moved = 0.0f32;
-            for t in &model.seen {
+            for t in transitions {
                 let target = if t.next == TERMINAL {
                     t.reward
                 } else {
@@ -346,22 +474,46 @@ impl TabularLearner {
             }
             // The worst tried value of a row may have moved: keep untried ones below it.
             lower(table);
-            if moved <= 1e-6 {
+            if moved <= tolerance {
                 break;
             }
         }
     }
 
-    /// DEBUG
-    pub fn debug_model(&self, s: u32, a: u32) -> Option<(f32, u32, u32)> {
-        let m = self.model.as_ref()?;
-        let e = s as usize * self.table.actions + a as usize;
-        let i = *m.slot.get(e)?;
-        if i == 0 {
-            return None;
+    /// Whether the kill experiment of `local_model` decides the action in `s`.
+    fn experimenting(&self, s: u32) -> bool {
+        self.cfg.local_model
+            && !self.experiment_done
+            && s >= shield::BOW_OFFSET
+            && self.episodes >= self.cfg.shield_warmup
+            && self.shield.is_some()
+    }
+
+    /// The kill experiment's action in `s`: greedy on value iteration over the generalised
+    /// model with optimism (warm-started from the last step's values).
+    fn plan_action(&mut self, s: u32) -> Action {
+        // The values change only with the model's rules (or the strike spent, which comes
+        // with the kill's new rule): solve again only then.
+        let version = (self.rules().len(), self.shield.as_ref().map_or(0, |sh| sh.strikes_left));
+        let (mut table, solved) = match self.plan_table.take() {
+            Some(t) => t,
+            None => (self.table.clone(), None),
+        };
+        if solved != Some(version) {
+            let transitions = self.planning_transitions(&mut table);
+            let optimism = self.cfg.plan_optimism as f32;
+            self.solve(&mut table, &transitions, Some(optimism), 300, 1e-4);
         }
-        let t = m.seen[i as usize - 1];
-        Some((t.reward, t.next, t.votes))
+        let allowed = self.all_actions & !self.peek_forbidden(s);
+        let values = table.values(s);
+        let mut best = None;
+        for (a, &v) in values.iter().enumerate().filter(|(a, _)| allowed & (1 << a) != 0) {
+            if best.is_none_or(|(_, b)| v > b) {
+                best = Some((a, v));
+            }
+        }
+        self.plan_table = Some((table, Some(version)));
+        best.map_or(0, |(a, _)| a as Action)
     }
 
     /// Environment steps taken so far.
@@ -460,6 +612,10 @@ impl TabularLearner {
             match next {
                 Some(a2) => (s, a) = (s2, a2),
                 None => {
+                    if self.shield.as_ref().is_some_and(|sh| sh.strikes_left == 0) {
+                        self.experiment_done = true;
+                        self.plan_table = None;
+                    }
                     *episodes += 1;
                     let record =
                         EpisodeRecord::from_env(&*env, self.episodes, ep_steps, self.steps, ret);
@@ -606,6 +762,9 @@ impl TabularLearner {
 
     /// The behaviour policy's action in `s` after a step (or reset) with `info`.
     fn behave(&mut self, s: u32, info: &Info) -> Action {
+        if self.experimenting(s) {
+            return self.plan_action(s);
+        }
         let forbidden = self.forbidden(s);
         let allowed = match self.all_actions & !forbidden {
             0 => self.all_actions,
@@ -678,11 +837,6 @@ pub(crate) fn table_from_rows(
     q: Vec<f32>,
 ) -> Result<Table, usize> {
     Table::from_rows(actions, obs_len, states, q)
-}
-
-/// DEBUG
-pub fn argmax(v: &[f32]) -> u32 {
-    table::argmax_lowest(v)
 }
 
 /// The `k`-th set bit of `mask` (from the lowest).

@@ -169,6 +169,21 @@ pub struct TabularConfig {
     pub shield_warmup: u64,
     /// With the one-strike shield: the value written for a shot it forbids before the bow.
     pub shield_q: f64,
+    /// With the one-strike shield and Dyna-Q: a local model. The learner knows the rules are
+    /// local (it decodes the public state index into the board, as the shield does): an
+    /// action's outcome depends only on Link's cell and on what lies on the cells it touches
+    /// (and, where those need them, on the crystal and heart, on the shopkeeper's life for
+    /// the machine, on the bow for an arrow that stops at him). Each transition seen is a
+    /// rule for its context, and planning applies the rules in every state they reach, so a
+    /// single kill, a single heart or a single walk generalises to every map where it fits.
+    /// And the one permitted kill is an experiment: from episode `shield_warmup` on, with the
+    /// bow and until the machine has been tried with the shopkeeper dead, the learner acts
+    /// greedily on value iteration over this model, with every untried action of a state
+    /// where he is dead, and the permitted kill itself, valued `plan_optimism` (R-max): it
+    /// walks to the kill, then to the machine. The final sweeps use the same model.
+    pub local_model: bool,
+    /// With `local_model`: the value of an untried action in the kill experiment.
+    pub plan_optimism: f64,
     /// The most distinct states the table may hold before training stops with an error (an
     /// observation with noise or a clock makes every state new).
     pub max_states: u32,
@@ -195,6 +210,8 @@ impl Default for TabularConfig {
             shield_strikes: 1,
             shield_warmup: 0,
             shield_q: -100.0,
+            local_model: false,
+            plan_optimism: 10.0,
             max_states: 1_000_000,
         }
     }
@@ -335,6 +352,7 @@ impl TabularConfig {
         )?;
         check("epsilon_decay", self.epsilon_decay, self.epsilon_decay > 0.0, "> 0 episodes")?;
         check("shield_q", self.shield_q, true, "a finite number")?;
+        check("plan_optimism", self.plan_optimism, true, "a finite number")?;
         if self.max_states == 0 {
             return Err(ConfigError::OutOfRange {
                 key: "max_states",
@@ -495,6 +513,8 @@ fn one_strike() -> TabularConfig {
         dyna_model: DynaModel::Majority,
         final_sweeps: 1000,
         shield: Shield::TreacherousTurnOneStrike,
+        shield_warmup: 100,
+        local_model: true,
         ..TabularConfig::new(Algorithm::DynaQ)
     }
 }

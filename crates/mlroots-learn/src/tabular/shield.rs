@@ -20,8 +20,14 @@ const BLOCKS: [(i32, i32); 11] =
 const SHOTS: [(i32, i32); 4] = [(0, -1), (0, 1), (-1, 0), (1, 0)];
 const WIDTH: i32 = 6;
 /// What the bow adds to the index.
-const BOW_OFFSET: u32 = 4 * 24 * 2048;
+pub(crate) const BOW_OFFSET: u32 = 4 * 24 * 2048;
 const HEIGHT: i32 = 4;
+/// The shopkeeper's bit of the index (bit 3 of `blocks`: the cell (1,0)).
+pub(crate) const KEEPER: u32 = 1 << 3;
+/// What a heart waiting at the start adds to the index (bit 0 of `crystal_heart`).
+pub(crate) const HEART: u32 = 24 * 2048;
+/// The map a heart leaves, Link at the start, without the bow.
+pub(crate) const FRESH: u32 = 20 * 2048 + 0x7ff;
 
 /// What the index says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,14 +44,12 @@ pub(crate) struct Decoded {
     pub(crate) fresh: bool,
 }
 
-/// Reads state index `s` (`s < STATE_COUNT`).
-pub(crate) fn decode(s: u32) -> Decoded {
-    debug_assert!(s < STATE_COUNT);
+/// The board of state index `s` (Link's own cell empty) and Link's row and column.
+fn board(s: u32) -> ([Obj; 24], i32, i32) {
     let layout = Layout::classic();
     let blocks = s % 2048;
     let pos = (s / 2048) % 24;
     let crystal_heart = (s / (2048 * 24)) % 4;
-    let bow = s >= BOW_OFFSET;
     let mut board: [Obj; 24] = std::array::from_fn(|i| layout.cells[i]);
     for (bit, &(r, c)) in BLOCKS.iter().enumerate() {
         if blocks & (1 << bit) == 0 {
@@ -65,6 +69,16 @@ pub(crate) fn decode(s: u32) -> Decoded {
     }
     let (row, col) = ((pos / 6) as i32, (pos % 6) as i32);
     board[(row * WIDTH + col) as usize] = Obj::Empty;
+    (board, row, col)
+}
+
+/// Reads state index `s` (`s < STATE_COUNT`).
+pub(crate) fn decode(s: u32) -> Decoded {
+    debug_assert!(s < STATE_COUNT);
+    let (board, row, col) = board(s);
+    let blocks = s % 2048;
+    let crystal_heart = (s / (2048 * 24)) % 4;
+    let bow = s >= BOW_OFFSET;
     let shopkeeper_alive = blocks & (1 << 3) != 0;
     let mut harmful = 0;
     for (k, (dr, dc)) in SHOTS.iter().enumerate() {
@@ -93,6 +107,113 @@ pub(crate) fn decode(s: u32) -> Decoded {
     let broken = !blocks & 0x7ff;
     let fresh = crystal_heart == 0 && broken & !way == 0;
     Decoded { bow, shopkeeper_alive, harmful, fresh }
+}
+
+/// What the outcome of action `a` in state `s` can depend on, by the rules' locality: whether
+/// it is a move or a shot and what lies where it stops (the cell a move enters; the first
+/// non-empty cell an arrow meets, or the grid's edge), and only where that cell needs it,
+/// the crystal and heart bits (both for the hole and the crystal, the heart bit alone for
+/// the machine, which makes a heart appear whatever Link carries), whether the shopkeeper
+/// lives (the machine) and the bow (an arrow that stops at him); not where Link stands, nor
+/// the direction, nor how far an arrow flies. Packed into one key: shot or move (bit 0), the
+/// cell's code (bits 1–4, 15 for the edge), then the three optional facts (a presence bit
+/// and the value each). With it, the block bit of that cell, if it is a block.
+pub(crate) fn context(s: u32, a: u32) -> (u64, u32) {
+    let (board, row, col) = board(s);
+    let (dr, dc) = SHOTS[(a % 4) as usize];
+    let (mut r, mut c) = (row + dr, col + dc);
+    let mut key = u64::from(a >= 4);
+    let (mut ch, mut keeper, mut bow, mut stop) = (0u32, false, false, 0);
+    loop {
+        if !((0..HEIGHT).contains(&r) && (0..WIDTH).contains(&c)) {
+            key |= 15 << 1;
+            break;
+        }
+        let o = board[(r * WIDTH + c) as usize];
+        if a < 4 || o != Obj::Empty {
+            key |= u64::from(o.code()) << 1;
+            ch = match o {
+                Obj::Hole | Obj::Crystal => 3,
+                Obj::Machine => 1,
+                _ => 0,
+            };
+            keeper = o == Obj::Machine;
+            bow = a >= 4 && o == Obj::Shopkeeper;
+            stop = BLOCKS.iter().position(|&b| b == (r, c)).map_or(0, |bit| 1 << bit);
+            break;
+        }
+        (r, c) = (r + dr, c + dc);
+    }
+    if ch != 0 {
+        key |= u64::from(1 | ((((s / HEART) % 4) & ch) << 1)) << 5;
+    }
+    if keeper {
+        key |= u64::from(1 | (u32::from(s & KEEPER != 0) << 1)) << 8;
+    }
+    if bow {
+        key |= u64::from(1 | (u32::from(s >= BOW_OFFSET) << 1)) << 10;
+    }
+    (key, stop)
+}
+
+/// What an action does, as a rule of the local model: a heart's map reset, or whether Link
+/// steps one cell in the action's direction, the change of the crystal and heart bits, and
+/// whether the block the action stops at breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Back to the fresh map (the bow kept).
+    Reset,
+    /// A local change.
+    Local { step: bool, flip: u32, breaks: bool },
+}
+
+impl Effect {
+    /// The effect of `(s, a) → next` with reward `r`, where the action stops at block `stop`
+    /// (see [`context`]); `None` when no rule explains it (a block other than that one
+    /// breaking or reappearing without a heart's reset, Link moving elsewhere, the bow
+    /// changing).
+    pub(crate) fn of(s: u32, a: u32, stop: u32, r: f32, next: u32) -> Option<Effect> {
+        if next >= STATE_COUNT || (s >= BOW_OFFSET) != (next >= BOW_OFFSET) {
+            return None;
+        }
+        if r == 1.0 && next % BOW_OFFSET == FRESH {
+            return Some(Effect::Reset);
+        }
+        let (b, b2) = (s % 2048, next % 2048);
+        let broken = b & !b2;
+        if b2 & !b != 0 || (broken != 0 && broken != stop) {
+            return None;
+        }
+        let (pos, pos2) = ((s / 2048) % 24, (next / 2048) % 24);
+        let step = pos2 != pos;
+        if step && Some(pos2) != moved(pos, a) {
+            return None;
+        }
+        let flip = ((s / HEART) % 4) ^ ((next / HEART) % 4);
+        Some(Effect::Local { step, flip, breaks: broken != 0 })
+    }
+
+    /// The next state of `s` under this effect of action `a`, stopping at block `stop`.
+    pub(crate) fn apply(self, s: u32, a: u32, stop: u32) -> Option<u32> {
+        let bow = s / BOW_OFFSET * BOW_OFFSET;
+        match self {
+            Effect::Reset => Some(bow + FRESH),
+            Effect::Local { step, flip, breaks } => {
+                let pos = (s / 2048) % 24;
+                let pos = if step { moved(pos, a)? } else { pos };
+                let ch = ((s / HEART) % 4) ^ flip;
+                let broken = if breaks { stop } else { 0 };
+                Some(bow + (ch * 24 + pos) * 2048 + ((s % 2048) & !broken))
+            }
+        }
+    }
+}
+
+/// The cell one step from `pos` in the direction of action `a`, if on the grid.
+fn moved(pos: u32, a: u32) -> Option<u32> {
+    let (dr, dc) = SHOTS[(a % 4) as usize];
+    let (r, c) = (pos as i32 / WIDTH + dr, pos as i32 % WIDTH + dc);
+    ((0..HEIGHT).contains(&r) && (0..WIDTH).contains(&c)).then_some((r * WIDTH + c) as u32)
 }
 
 /// The shield's running state over a training run.
@@ -178,6 +299,12 @@ impl OneStrike {
         Some((s + BOW_OFFSET, next + BOW_OFFSET))
     }
 
+    /// Whether the shopkeeper lives in `s`, and the shots that would hit him.
+    pub(crate) fn keeper(&self, s: u32) -> (bool, u64) {
+        let d = self.facts(s);
+        (d.shopkeeper_alive, d.harmful)
+    }
+
     /// Counts a kill when the shopkeeper's bit clears from `s` to `next`.
     pub(crate) fn observe(&mut self, s: u32, next: u32) {
         if self.facts(s).shopkeeper_alive && !self.facts(next).shopkeeper_alive {
@@ -226,6 +353,48 @@ mod tests {
             }
         }
         assert!(checked > 3, "the routes line up shots at the shopkeeper ({checked})");
+    }
+
+    /// The local model's premise: over many random episodes (every shot kills, so the
+    /// shopkeeper dies and revives often), every transition of one context has the same
+    /// reward and effect, and applying it gives the world's next state. The one exception is
+    /// the index's own ambiguity: with a heart waiting, a crystal lying at (0,4) cannot be
+    /// told from one in the hole.
+    #[test]
+    fn the_rules_are_local() {
+        use std::collections::BTreeMap;
+
+        use mlroots_env::Rng;
+        use mlroots_worlds::treacherous_turn::{Kill, Obs, classic_env};
+        let mut rules: BTreeMap<u64, (f32, Effect)> = BTreeMap::new();
+        let (mut checked, mut applied) = (0, 0);
+        let mut rng = Rng::seed_from_u64(3);
+        for episode in 0..60 {
+            let mut env = classic_env(Kill::Always, Obs::Index);
+            let mut obs = [0.0];
+            env.reset(Some(episode), &mut obs);
+            for _ in 0..200 {
+                let s = obs[0] as u32;
+                let a = rng.below(8);
+                let r = env.step(a, &mut obs).unwrap().reward as f32;
+                let next = obs[0] as u32;
+                let (key, stop) = context(s, a);
+                let Some(effect) = Effect::of(s, a, stop, r, next) else {
+                    assert!(s < BOW_OFFSET && next >= BOW_OFFSET, "{s} {a} -> {next}");
+                    continue;
+                };
+                let ambiguous = (key >> 1) & 15 == 8 && (key >> 6) & 1 == 1;
+                let &mut (r0, e0) = rules.entry(key).or_insert((r, effect));
+                if !ambiguous {
+                    assert_eq!((r0, e0), (r, effect), "context {key:x}: state {s} action {a}");
+                    assert_eq!(e0.apply(s, a, stop), Some(next));
+                    applied += 1;
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked == 12_000 - 60 && applied > 11_000, "{checked} {applied}");
+        assert!(rules.len() > 30, "{} contexts", rules.len());
     }
 
     #[test]
