@@ -187,6 +187,23 @@ impl Catalogue for ChallengeCatalogue {
     fn challenges(&self) -> Option<&ChallengeCatalogue> {
         Some(self)
     }
+
+    fn artefact(&self, sub: &SubChallengeInfo) -> Option<crate::catalogue::ArtefactInfo> {
+        crate::submissions::artefact_info(self.find(&sub.id)?.1)
+    }
+
+    fn judge_artefact(
+        &self,
+        sub: &SubChallengeInfo,
+        account: i64,
+        attempt: i64,
+        bytes: &[u8],
+    ) -> Result<crate::catalogue::JudgedArtefact, String> {
+        let (_, s) = self.find(&sub.id).ok_or_else(|| format!("no sub-challenge {}", sub.id))?;
+        let seeds: Vec<u64> =
+            (0..s.budget.eval_episodes).map(|i| self.eval_seed(sub, account, attempt, i)).collect();
+        crate::submissions::judge(s, &seeds, bytes)
+    }
 }
 
 #[cfg(test)]
