@@ -35,19 +35,24 @@ pub const MAX_BODY_BYTES: usize = 8 << 20;
 /// The most bytes of an action string.
 const MAX_ACTION_BYTES: u64 = 64 * 1024;
 
-diesel::table! {
-    /// Artefact submissions (migration `2026-12-06-000010_submissions`).
-    submissions (id) {
-        id -> BigInt,
-        account_id -> BigInt,
-        sub_challenge -> Text,
-        kind -> Text,
-        sha256 -> Text,
-        artefact -> Text,
-        attempt_id -> Nullable<BigInt>,
-        created_ms -> BigInt,
+/// The `submissions` table (migration `2026-12-06-000010_submissions`, both backends).
+#[allow(missing_docs)]
+pub mod table {
+    diesel::table! {
+        submissions (id) {
+            id -> BigInt,
+            account_id -> BigInt,
+            sub_challenge -> Text,
+            kind -> Text,
+            sha256 -> Text,
+            artefact -> Text,
+            attempt_id -> Nullable<BigInt>,
+            created_ms -> BigInt,
+        }
     }
 }
+
+use table::submissions;
 
 /// What an artefact sub-challenge accepts, for the server.
 pub fn artefact_info(sub: &SubChallenge) -> Option<ArtefactInfo> {

@@ -81,6 +81,11 @@ pub async fn submissions(url: String) {
         .await;
     assert_eq!(st, 400, "{e}");
 
+    // A levels sub-challenge has no eval sessions: the agent, not the learner, plays them.
+    let open = Some(open_req("C03-safety-gridworlds/DS-R", "eval"));
+    let (st, e) = s.call("POST", "/api/sessions", open, &bob).await;
+    assert_eq!(st, 400, "{e}");
+
     // An action string is an artefact too (AS-A).
     let (st, v) = s.call("POST", at, submit("AS-A", &solution("reference", "AS-A")), &bob).await;
     assert_eq!((st, v["passed"].as_bool()), (201, Some(true)), "{v}");
