@@ -101,12 +101,14 @@ fn weights_of_the_declared_architecture_are_evaluated_greedily() {
     assert_eq!(outcome.eval.len(), 3);
     assert_eq!(outcome.verdict.predicates.len(), 1);
     // The wrong architecture is refused with what was expected.
-    let small = Arch::Mlp { inputs: 161, hidden: vec![4], outputs: 4, activation: Activation::Relu };
+    let small =
+        Arch::Mlp { inputs: 161, hidden: vec![4], outputs: 4, activation: Activation::Relu };
     let other = Net::init(small, &mut Rng::seed_from_u64(3)).unwrap().to_safetensors(&[]);
     let e = run::run(sub, &run::Solution::Weights { bytes: other }, &[1]).err().unwrap();
     assert!(e.to_string().contains("expected [8, 161]"), "{e}");
     // A lint error when weights declare no architecture.
-    let no_arch = MAZES.rsplit_once("[sub.artefact]").unwrap().0.to_string() + "[sub.artefact]\nmax_bytes = 10\n";
+    let no_arch = MAZES.rsplit_once("[sub.artefact]").unwrap().0.to_string()
+        + "[sub.artefact]\nmax_bytes = 10\n";
     let d = spec::parse("c.toml", &no_arch, "# t".into()).unwrap_err();
     assert!(d.iter().any(|d| d.message.contains("artefact.arch")), "{d:?}");
 }
