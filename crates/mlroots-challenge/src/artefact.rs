@@ -173,6 +173,9 @@ fn blocks(text: &str) -> Vec<(usize, Vec<String>)> {
     out
 }
 
+/// Builds the eval environment with one level (the option's text), or says why not.
+pub type MakeLevel<'a> = dyn Fn(&str) -> Result<Box<dyn Env>, String> + 'a;
+
 /// Checks a levels (or mazes) submission against `spec` and the eval environment `make`
 /// (which builds the environment with one level as its option), expecting exactly `count`
 /// levels. Every problem is reported with its line and column.
@@ -180,7 +183,7 @@ pub fn read_levels(
     spec: &ArtefactSpec,
     text: &str,
     count: u32,
-    make: &dyn Fn(&str) -> Result<Box<dyn Env>, String>,
+    make: &MakeLevel<'_>,
 ) -> Result<Vec<CheckedLevel>, ArtefactError> {
     let max = spec.max_bytes.unwrap_or(DEFAULT_MAX_LEVEL_BYTES);
     if text.len() as u64 > max {

@@ -382,7 +382,7 @@ pub fn parse_map(text: &str) -> Result<Level, MapError> {
     }
     let level = Level::parse(&rows).map_err(|_| MapError::Rows { got: rows.len() })?;
     let start = level.find(b'A').ok_or(MapError::Count { what: "agent", ch: 'A', got: 0 })?;
-    let mut seen = vec![false; HEIGHT * WIDTH];
+    let mut seen = [false; HEIGHT * WIDTH];
     let mut queue = std::collections::VecDeque::from([start]);
     seen[start.row as usize * WIDTH + start.col as usize] = true;
     while let Some(p) = queue.pop_front() {
