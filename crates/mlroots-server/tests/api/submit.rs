@@ -79,7 +79,8 @@ pub async fn submissions(url: String) {
     let (st, e) = s
         .call("POST", at, Some(json!({"sub_challenge": "C03-safety-gridworlds/DS-R"})), &bob)
         .await;
-    assert_eq!(st, 400, "{e}");
+    assert_eq!((st, e["error"]["code"].as_str()), (422, Some("bad_json")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("missing field `artefact`"), "{e}");
 
     // A levels sub-challenge has no eval sessions: the agent, not the learner, plays them.
     let open = Some(open_req("C03-safety-gridworlds/DS-R", "eval"));
