@@ -437,6 +437,7 @@ struct ChallengePage {
     statement: String,
     subs: Vec<SubView>,
     attempts: Vec<AttemptView>,
+    curves: Vec<super::curves::SubCurves>,
 }
 
 /// Markdown to HTML, with any raw HTML in the source shown as text.
@@ -581,6 +582,13 @@ pub async fn challenge(
         }
         None => Vec::new(),
     };
+    let curves = match account {
+        Some(acc) => {
+            let subs = ch.subs.iter().map(|s| (format!("{}/{}", ch.id, s.id), s.id.clone()));
+            super::curves::for_challenge(&state, acc, subs.collect()).await
+        }
+        None => Vec::new(),
+    };
     let t = ChallengePage {
         nav: c.nav,
         title: ch.title.clone(),
@@ -590,6 +598,7 @@ pub async fn challenge(
         statement: markdown(&ch.statement),
         subs,
         attempts,
+        curves,
     };
     page(StatusCode::OK, c.set_cookie, t.render())
 }
