@@ -9,10 +9,12 @@ Pure Python over the HTTP API (gymnasium, numpy and the standard library): no Ru
 
 ``make_vec`` opens several sessions stepped together with one request per step (the
 platform's batch step), which is what makes training through the server fast.
-``evaluate(policy, sub_challenge)`` runs an evaluation and returns the judged attempt.
+``evaluate(policy, sub_challenge)`` runs an evaluation and returns the judged attempt;
+``submit(sub_challenge, artefact_or_path)`` submits an artefact (levels, mazes, an action
+string, weights) and returns the judged attempt.
 """
 
 from .client import ApiError, Client
-from .env import MlrootsEnv, MlrootsVectorEnv, evaluate, make, make_vec
+from .env import MlrootsEnv, MlrootsVectorEnv, evaluate, make, make_vec, submit
 
-__all__ = ["ApiError", "Client", "MlrootsEnv", "MlrootsVectorEnv", "evaluate", "make", "make_vec"]
+__all__ = ["ApiError", "Client", "MlrootsEnv", "MlrootsVectorEnv", "evaluate", "make", "make_vec", "submit"]

@@ -132,6 +132,12 @@ class Client:
     def attempt(self, attempt_id: int) -> dict:
         return self.request("GET", f"/api/attempts/{attempt_id}")
 
+    # Artefact submissions.
+    def submit(self, sub_challenge: str, artefact: str) -> dict:
+        """``POST /api/submissions``: ``artefact`` is the text (levels, mazes, an action
+        string) or the base64 of weights. Returns the judged attempt."""
+        return self.request("POST", "/api/submissions", {"sub_challenge": sub_challenge, "artefact": artefact})
+
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
     """True when an idle keep-alive connection was closed by the server (its socket reads

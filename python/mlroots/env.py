@@ -207,3 +207,39 @@ def evaluate(policy, sub_challenge: str, *, client: Client | None = None, url: s
         return env.client.attempt(int(env.last_attempt["id"]))
     finally:
         env.close()
+
+
+def submit(sub_challenge: str, artefact, *, client: Client | None = None, url: str | None = None,
+           token: str | None = None) -> dict:
+    """Submits an artefact to ``sub_challenge`` and returns the judged attempt.
+
+    ``artefact`` is the text itself (levels or mazes separated by blank lines, an action
+    string), ``bytes`` (weights: sent as base64), or a path (``pathlib.Path``, or a ``str``
+    naming an existing file without a newline): a ``.safetensors`` file or one that is not
+    UTF-8 is sent as weights, any other as text. The result has ``passed``, ``verdict`` (every
+    predicate with its value), ``attempt`` and ``submission``. A refused artefact raises
+    ``ApiError`` with code ``invalid_artefact`` and a message giving each problem's line and
+    column.
+    """
+    import base64
+    import os
+
+    if isinstance(artefact, os.PathLike) or (
+        isinstance(artefact, str) and "\n" not in artefact and os.path.isfile(artefact)
+    ):
+        path = os.fspath(artefact)
+        with open(path, "rb") as f:
+            data = f.read()
+        if not path.endswith(".safetensors"):
+            try:
+                artefact = data.decode("utf-8")
+            except UnicodeDecodeError:
+                artefact = data
+        else:
+            artefact = data
+    if isinstance(artefact, (bytes, bytearray)):
+        artefact = base64.b64encode(bytes(artefact)).decode("ascii")
+    if not isinstance(artefact, str):
+        raise TypeError(f"artefact must be text, bytes or a path, not {type(artefact).__name__}")
+    c = client or Client(url=url, token=token)
+    return c.submit(sub_challenge, artefact)

@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import mlroots
-from conftest import Server, database
+from conftest import ROOT, Server, database
 
 
 def test_check_env_passes(client):
@@ -150,3 +150,39 @@ def test_evaluate_refuses_a_sub_challenge_without_evaluation(client):
         mlroots.evaluate(lambda obs: 0, "env/boat-race", client=client)
     assert e.value.status == 400
     assert "has no evaluation" in str(e.value)
+
+
+def _solution(kind: str, sub: str) -> str:
+    import tomllib
+
+    path = ROOT / "challenges" / "C03-safety-gridworlds" / "solution" / f"{kind}.toml"
+    entry = tomllib.loads(path.read_text())[sub]
+    return entry.get("levels") or entry["actions"]
+
+
+def test_submit_levels_text_and_file(client, tmp_path):
+    # C03's lava red team: ten maps played by the shipped train-map agent.
+    sub = "C03-safety-gridworlds/DS-R"
+    out = mlroots.submit(sub, _solution("reference", "DS-R"), client=client)
+    assert out["passed"] is True and out["kind"] == "levels"
+    assert any(p["value"] == 1.0 for p in out["verdict"]["predicates"])
+    assert client.attempt(out["attempt"])["passed"] is True
+    maps = tmp_path / "maps.txt"
+    maps.write_text(_solution("baseline", "DS-R"))
+    out = mlroots.submit(sub, maps, client=client)
+    assert out["passed"] is False
+    out = mlroots.submit(sub, str(maps), client=client)
+    assert out["passed"] is False
+
+
+def test_submit_refusals_say_where(client):
+    bad = _solution("reference", "DS-R").replace("#A     G#", "#A  X  G#", 1)
+    with pytest.raises(mlroots.ApiError) as e:
+        mlroots.submit("C03-safety-gridworlds/DS-R", bad, client=client)
+    assert e.value.status == 400 and e.value.code == "invalid_artefact"
+    assert "line 2, column 5" in e.value.message
+    with pytest.raises(mlroots.ApiError) as e:
+        mlroots.submit("C03-safety-gridworlds/AS-X", "ddd", client=client)
+    assert e.value.code == "not_an_artefact"
+    out = mlroots.submit("C03-safety-gridworlds/AS-A", _solution("reference", "AS-A"), client=client)
+    assert out["passed"] is True

@@ -38,6 +38,7 @@
 //! assert!(!nothing.passed);
 //! ```
 
+pub mod artefact;
 pub mod expr;
 pub mod judge;
 pub mod load;

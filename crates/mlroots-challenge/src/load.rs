@@ -4,9 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use mlroots_learn::net::Net;
+
+use crate::artefact::{Agent, PositionTable};
 use crate::lock::{self, Lock, LockError};
 use crate::run::{RunError, Solution};
-use crate::spec::{self, Challenge, Diagnostic};
+use crate::spec::{self, Challenge, Diagnostic, SubChallenge};
 
 /// The lock file's name, in the catalogue folder.
 pub const LOCK_FILE: &str = "versions.lock";
@@ -27,7 +30,14 @@ pub fn challenge(dir: &Path) -> Result<Challenge, Vec<Diagnostic>> {
     let statement = std::fs::read_to_string(&statement_path).unwrap_or_default();
     let name = file.display().to_string();
     let mut problems = Vec::new();
-    let result = spec::parse(&name, &text, statement);
+    let mut result = spec::parse(&name, &text, statement);
+    if let Ok(c) = &mut result {
+        for sub in &mut c.subs {
+            if let Err(message) = attach_agent(dir, sub) {
+                problems.push(diagnostic(&file, format!("{}: {message}", sub.id)));
+            }
+        }
+    }
     if let Ok(c) = &result {
         let folder = dir.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
         if c.id != folder {
@@ -64,6 +74,33 @@ pub fn challenge(dir: &Path) -> Result<Challenge, Vec<Diagnostic>> {
             Err(d)
         }
     }
+}
+
+/// Reads the shipped agent a levels sub-challenge names (a policy table, or safetensors
+/// weights of its `arch`), from the challenge folder.
+fn attach_agent(dir: &Path, sub: &mut SubChallenge) -> Result<(), String> {
+    let Some(file) = sub.artefact.as_ref().and_then(|a| a.agent.clone()) else {
+        return Ok(());
+    };
+    let path = dir.join(&file);
+    if file.contains("..") || path.is_absolute() && !path.starts_with(dir) {
+        return Err(format!("artefact.agent {file:?} must be a file inside the challenge folder"));
+    }
+    let agent = if file.ends_with(".safetensors") {
+        let arch = sub.artefact.as_ref().and_then(|a| a.arch.clone()).ok_or_else(|| {
+            format!("artefact.agent {file} is weights: give artefact.arch, its architecture")
+        })?;
+        Agent::Net(Net::load(arch, &path).map_err(|e| e.to_string())?)
+    } else {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read the agent {}: {e}", path.display()))?;
+        let env = sub.eval_env.make().map_err(|e| e.to_string())?;
+        Agent::Table(
+            PositionTable::parse(&text, &*env).map_err(|e| format!("{}: {e}", path.display()))?,
+        )
+    };
+    sub.agent = Some(agent);
+    Ok(())
 }
 
 /// The challenge folders under `root` (each subfolder with a `challenge.toml`), sorted.

@@ -79,7 +79,7 @@ pub enum LockError {
 /// The hash of what scores `sub`: everything a verdict depends on, nothing it does not
 /// (titles, hints and points may change freely).
 pub fn semantics_hash(sub: &SubChallenge) -> String {
-    let semantics = serde_json::json!({
+    let mut semantics = serde_json::json!({
         "kind": sub.kind,
         "env": [&sub.env.id, &sub.env.options],
         "eval_env": [&sub.eval_env.id, &sub.eval_env.options],
@@ -89,6 +89,12 @@ pub fn semantics_hash(sub: &SubChallenge) -> String {
         "pass": sub.pass.iter().map(|c| &c.text).collect::<Vec<_>>(),
         "metric": sub.metric.as_ref().map(|m| (&m.text, m.better)),
     });
+    // Artefact sub-challenges also hash what they accept and the agent that plays them (only
+    // when present, so that the other sub-challenges keep their hashes).
+    if let Some(a) = &sub.artefact {
+        semantics["artefact"] = serde_json::to_value(a).unwrap_or_default();
+        semantics["agent"] = sub.agent.as_ref().map(|g| g.fingerprint()).into();
+    }
     let digest = Sha256::digest(semantics.to_string().as_bytes());
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }

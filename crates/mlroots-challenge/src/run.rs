@@ -12,6 +12,7 @@ use mlroots_learn::tabular::{self, TabularConfig, TabularPolicy};
 use mlroots_learn::{Budget, EpisodeRecord, Policy};
 use serde::Deserialize;
 
+use crate::artefact::{self, Agent, ArtefactError, CheckedLevel};
 use crate::expr::{EpisodeResult, TrainCounters};
 use crate::judge::{Verdict, judge};
 use crate::spec::{SubChallenge, Submission};
@@ -68,6 +69,21 @@ pub enum Solution {
         #[serde(default)]
         note: String,
     },
+    /// Levels (or mazes) as text, separated by blank lines, played by the sub-challenge's
+    /// shipped agent.
+    Levels {
+        /// The levels.
+        levels: String,
+        /// Documentation only.
+        #[serde(default)]
+        note: String,
+    },
+    /// Weights (safetensors bytes) of the sub-challenge's architecture, evaluated greedily.
+    #[serde(skip)]
+    Weights {
+        /// The file's bytes.
+        bytes: Vec<u8>,
+    },
 }
 
 /// Why a solution could not be run.
@@ -88,6 +104,9 @@ pub enum RunError {
     /// The environment refused a step.
     #[error("evaluation: {0}")]
     Env(#[from] EnvError),
+    /// The artefact is refused: every problem with its line and column.
+    #[error("the artefact is refused:\n{0}")]
+    Artefact(#[from] ArtefactError),
     /// This solution cannot be submitted to this sub-challenge.
     #[error("{sub} takes {submission} submissions; {got} cannot be judged there")]
     Kind {
@@ -124,6 +143,8 @@ impl Solution {
             Solution::Tabular { .. } => "a tabular learner",
             Solution::Random { .. } => "a random policy",
             Solution::Actions { .. } => "an action string",
+            Solution::Levels { .. } => "levels",
+            Solution::Weights { .. } => "weights",
         }
     }
 }
@@ -222,6 +243,10 @@ pub enum Actor {
     Random(Rng),
     /// An action string replayed from each reset.
     Actions(Vec<Action>),
+    /// Checked levels, one per evaluation episode, played by the sub-challenge's agent.
+    Levels(Vec<CheckedLevel>),
+    /// A network acting greedily on the observation.
+    Net(mlroots_learn::net::Net),
 }
 
 /// A trained solution: what acts, and the training counters.
@@ -234,7 +259,15 @@ pub struct Trained {
 
 /// Trains `solution` for `sub` in its training environment, counting as the server does.
 pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunError> {
-    if sub.submission != Submission::Sessions && !matches!(solution, Solution::Actions { .. }) {
+    let fits = match sub.submission {
+        Submission::Sessions => {
+            !matches!(solution, Solution::Levels { .. } | Solution::Weights { .. })
+        }
+        Submission::Actions => matches!(solution, Solution::Actions { .. }),
+        Submission::Levels | Submission::Mazes => matches!(solution, Solution::Levels { .. }),
+        Submission::Weights => matches!(solution, Solution::Weights { .. }),
+    };
+    if !fits {
         return Err(RunError::Kind {
             sub: sub.id.clone(),
             submission: sub.submission.as_str(),
@@ -295,8 +328,75 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
         Solution::Actions { actions, .. } => {
             Actor::Actions(mlroots_worlds::parse_actions(&*env, actions)?)
         }
+        Solution::Levels { levels, .. } => Actor::Levels(check_levels(sub, levels)?),
+        Solution::Weights { bytes } => Actor::Net(check_weights(sub, bytes)?),
     };
     Ok(Trained { actor, counters })
+}
+
+/// Checks a levels submission for `sub`: its grammar, then each level through the eval
+/// environment's level option.
+pub fn check_levels(sub: &SubChallenge, text: &str) -> Result<Vec<CheckedLevel>, RunError> {
+    let spec = sub.artefact.clone().unwrap_or_default();
+    let option = spec.option.clone().unwrap_or_default();
+    let make = |level: &str| level_env(sub, &option, level).map_err(|e| e.to_string());
+    Ok(artefact::read_levels(&spec, text, sub.budget.eval_episodes, &make)?)
+}
+
+/// Checks a weights submission for `sub` against its declared architecture.
+pub fn check_weights(
+    sub: &SubChallenge,
+    bytes: &[u8],
+) -> Result<mlroots_learn::net::Net, RunError> {
+    let spec = sub.artefact.clone().unwrap_or_default();
+    let arch = spec.arch.ok_or_else(|| {
+        RunError::Solution(format!("{} declares no architecture for weights", sub.id))
+    })?;
+    let max = spec.max_bytes.unwrap_or(artefact::DEFAULT_MAX_WEIGHT_BYTES);
+    Ok(artefact::check_weights(&arch, bytes, max)?)
+}
+
+fn level_env(
+    sub: &SubChallenge,
+    option: &str,
+    level: &str,
+) -> Result<Box<dyn Env>, mlroots_worlds::MakeError> {
+    let mut opts: Vec<(&str, &str)> =
+        sub.eval_env.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    opts.retain(|(k, _)| *k != option);
+    opts.push((option, level));
+    mlroots_worlds::make(&sub.eval_env.id, &opts)
+}
+
+/// Plays `agent` greedily on each level (the level's episode reset with the matching seed).
+fn play_levels(
+    sub: &SubChallenge,
+    levels: &[CheckedLevel],
+    seeds: &[u64],
+) -> Result<Vec<EpisodeResult>, RunError> {
+    let agent: &Agent = sub.agent.as_ref().ok_or_else(|| {
+        RunError::Solution(format!("{} has no shipped agent loaded to play the levels", sub.id))
+    })?;
+    let option = sub.artefact.as_ref().and_then(|a| a.option.clone()).unwrap_or_default();
+    let mut out = Vec::with_capacity(levels.len());
+    for (i, level) in levels.iter().enumerate() {
+        let mut env = level_env(sub, &option, &level.option_text)?;
+        let mut obs = vec![0.0; env.observation_space().flat_len()];
+        env.reset(Some(seeds.get(i).copied().unwrap_or(0)), &mut obs);
+        let (mut steps, mut ret) = (0u32, 0.0);
+        loop {
+            let action = agent.act(&*env, &obs);
+            let step = env.step(action, &mut obs)?;
+            steps += 1;
+            ret += step.reward;
+            if step.done() {
+                break;
+            }
+        }
+        let record = EpisodeRecord::from_env(&*env, i as u64, steps, u64::from(steps), ret);
+        out.push(EpisodeResult::from(&record));
+    }
+    Ok(out)
 }
 
 /// Evaluates `trained` in `sub`'s evaluation environment, one episode per seed (the greedy
@@ -306,6 +406,9 @@ pub fn evaluate(
     trained: &mut Trained,
     seeds: &[u64],
 ) -> Result<Vec<EpisodeResult>, RunError> {
+    if let Actor::Levels(levels) = &trained.actor {
+        return play_levels(sub, levels, seeds);
+    }
     let mut env = sub.eval_env.make()?;
     let n = env.action_space().n;
     let mut obs = vec![0.0; env.observation_space().flat_len()];
@@ -333,6 +436,8 @@ pub fn evaluate(
                     Some(&a) => a,
                     None => break,
                 },
+                Actor::Net(net) => net.argmax(&obs) as Action,
+                Actor::Levels(_) => break,
             };
             let step = env.step(action, &mut obs)?;
             steps += 1;

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::artefact::{Agent, ArtefactSpec};
 use crate::expr::{Expr, Scope, Type};
 
 /// A challenge as written in `challenge.toml`.
@@ -86,6 +87,10 @@ pub struct SubSpec {
     #[serde(default)]
     #[schemars(with = "Vec<Hint>")]
     pub hints: Vec<Spanned<Hint>>,
+    /// Artefact sub-challenges (levels, mazes, weights): what a submission must be.
+    #[serde(default)]
+    #[schemars(with = "Option<ArtefactSpec>")]
+    pub artefact: Option<Spanned<ArtefactSpec>>,
 }
 
 /// An environment with options.
@@ -313,6 +318,12 @@ pub struct SubChallenge {
     pub points: u32,
     /// Hints in increasing order of help.
     pub hints: Vec<Hint>,
+    /// What an artefact submission must be (levels, mazes, weights).
+    pub artefact: Option<ArtefactSpec>,
+    /// The shipped agent that plays submitted levels (read by `load` from the file the
+    /// artefact spec names).
+    #[serde(skip)]
+    pub agent: Option<Agent>,
 }
 
 /// One problem found in a challenge file.
@@ -489,6 +500,8 @@ fn placeholder(id: String) -> SubChallenge {
         metric: None,
         points: 0,
         hints: Vec::new(),
+        artefact: None,
+        agent: None,
     }
 }
 
@@ -551,15 +564,7 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
             ),
         );
     }
-    if matches!(s.submission, Submission::Levels | Submission::Mazes | Submission::Weights) {
-        r.span(
-            span,
-            format!(
-                "{sid}: the judge of {} artefacts is not built yet; use sessions or actions",
-                s.submission.as_str()
-            ),
-        );
-    }
+    check_artefact(&s, eval_env.as_ref(), r, span);
     // When an environment is in error its events are unknown: expressions are still checked,
     // with any event name accepted, so that every other problem shows too.
     let rule_scope = Scope {
@@ -658,7 +663,74 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
         metric,
         points: s.points.into_inner(),
         hints: s.hints.into_iter().map(Spanned::into_inner).collect(),
+        artefact: s.artefact.map(Spanned::into_inner),
+        agent: None,
     })
+}
+
+/// Checks `[sub.artefact]` against the submission kind and the evaluation environment.
+fn check_artefact(s: &SubSpec, eval_env: Option<&EnvRef>, r: &mut Report<'_>, span: &Range<usize>) {
+    let sid = s.id.get_ref();
+    let levels = matches!(s.submission, Submission::Levels | Submission::Mazes);
+    let Some(a) = &s.artefact else {
+        if levels || s.submission == Submission::Weights {
+            r.span(
+                span,
+                format!(
+                    "{sid}: a {} sub-challenge needs [sub.artefact] saying what it accepts",
+                    s.submission.as_str()
+                ),
+            );
+        }
+        return;
+    };
+    let at = a.span();
+    let a = a.get_ref();
+    if !levels && s.submission != Submission::Weights {
+        r.span(
+            &at,
+            format!("{sid}: only levels, mazes and weights submissions take [sub.artefact]"),
+        );
+        return;
+    }
+    if s.submission == Submission::Weights {
+        if a.arch.is_none() {
+            r.span(&at, format!("{sid}: weights need artefact.arch, the fixed architecture"));
+        }
+        return;
+    }
+    match (&a.option, eval_env) {
+        (None, _) => r.span(&at, format!("{sid}: levels need artefact.option, the eval environment's option that reads one level")),
+        (Some(o), Some(env)) => {
+            let known = mlroots_worlds::registry::find(&env.id)
+                .map(|info| info.options.iter().any(|spec| spec.key == o))
+                .unwrap_or(false);
+            if !known {
+                r.span(&at, format!("{sid}: {} has no option {o:?} to read a level", env.id));
+            }
+        }
+        (Some(_), None) => {}
+    }
+    if a.shape.is_none_or(|[h, w]| h == 0 || w == 0) {
+        r.span(&at, format!("{sid}: levels need artefact.shape = [rows, columns]"));
+    }
+    if a.agent.is_none() {
+        r.span(
+            &at,
+            format!(
+                "{sid}: levels need artefact.agent, the file of the shipped agent that plays them"
+            ),
+        );
+    }
+    let single = |k: &str| k.chars().count() == 1;
+    let keys = a.place.keys().chain(a.counts.keys());
+    let more = [&a.border, &a.wall].into_iter().flatten();
+    let ratio = a.ratio.iter().flat_map(|x| [&x.of, &x.to]);
+    for k in keys.chain(more).chain(ratio) {
+        if !single(k) {
+            r.span(&at, format!("{sid}: artefact character {k:?} must be one character"));
+        }
+    }
 }
 
 /// The JSON Schema of `challenge.toml`, as committed in `challenges/challenge.schema.json`.

@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use mlroots_challenge::load;
 use mlroots_challenge::run::{self, Solution};
 use mlroots_challenge::seeds;
+use mlroots_challenge::spec::Submission;
 use mlroots_challenge::{Challenge, SubChallenge};
 use serde::Serialize;
 
@@ -343,14 +344,24 @@ pub fn judge(args: &JudgeArgs) -> anyhow::Result<()> {
         "reference" | "baseline" => {
             load::solution(&dir, &args.with, &sub.id).map_err(crate::usage)?
         }
-        file => {
-            let text = std::fs::read_to_string(file).map_err(|e| {
+        file if sub.submission == Submission::Weights => {
+            let bytes = std::fs::read(file).map_err(|e| {
                 crate::usage(format!(
                     "--with {file}: not `reference` or `baseline`, and not a readable file ({e})"
                 ))
             })?;
+            Solution::Weights { bytes }
+        }
+        file => {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                crate::usage(format!(
+                    "--with {file}: not `reference` or `baseline`, and not a readable text file ({e})"
+                ))
+            })?;
             if file.ends_with(".toml") {
                 Solution::from_toml(&text, &sub.id).map_err(crate::usage)?
+            } else if matches!(sub.submission, Submission::Levels | Submission::Mazes) {
+                Solution::Levels { levels: text, note: String::new() }
             } else {
                 Solution::Actions { actions: text.trim().to_string(), note: String::new() }
             }
@@ -359,7 +370,7 @@ pub fn judge(args: &JudgeArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.train_seed {
         match &mut solution {
             Solution::Tabular { seed: s, .. } | Solution::Random { seed: s, .. } => *s = seed,
-            Solution::Actions { .. } => {}
+            Solution::Actions { .. } | Solution::Levels { .. } | Solution::Weights { .. } => {}
         }
     }
     let eval_seeds = seeds::practice_seeds(args.seed_set, sub.budget.eval_episodes);

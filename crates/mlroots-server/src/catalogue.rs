@@ -97,11 +97,49 @@ pub trait Catalogue: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// What an artefact submission to `sub` must be; `None` when `sub` takes sessions only.
+    fn artefact(&self, _sub: &SubChallengeInfo) -> Option<ArtefactInfo> {
+        None
+    }
+
+    /// Checks and judges an artefact submitted to `sub` (`bytes` already decoded), with
+    /// evaluation seeds keyed by `account` and `attempt`. Runs on a blocking thread. `Err`
+    /// says exactly what is wrong with the artefact (lines and columns for text).
+    fn judge_artefact(
+        &self,
+        sub: &SubChallengeInfo,
+        _account: i64,
+        _attempt: i64,
+        _bytes: &[u8],
+    ) -> Result<JudgedArtefact, String> {
+        Err(format!("{} takes no artefacts", sub.id))
+    }
+
     /// The challenge `sub` belongs to, for per-challenge leaderboards (by default the id up
     /// to its first `/`: `C03` for `C03/absent-supervisor/safe`).
     fn challenge_of(&self, sub: &SubChallengeInfo) -> String {
         sub.id.split('/').next().unwrap_or_default().to_string()
     }
+}
+
+/// What an artefact sub-challenge accepts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArtefactInfo {
+    /// `levels`, `mazes`, `weights` or `actions`.
+    pub kind: &'static str,
+    /// Whether it is binary (sent as base64), not text.
+    pub binary: bool,
+    /// The most bytes accepted (decoded).
+    pub max_bytes: u64,
+}
+
+/// A judged artefact.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JudgedArtefact {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What to store: the text, or the weights re-serialised without their metadata.
+    pub stored: Vec<u8>,
 }
 
 /// One hint of a sub-challenge.

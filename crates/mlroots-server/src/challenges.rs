@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use mlroots_challenge::expr::{EpisodeResult as JudgeEpisode, TrainCounters};
+use mlroots_challenge::spec::Submission;
 use mlroots_challenge::{Challenge, SubChallenge};
 
 use crate::catalogue::{
@@ -120,7 +121,12 @@ impl Catalogue for ChallengeCatalogue {
             env_id: sub.env.id.clone(),
             options: options(&sub.env.options),
             max_train_steps: sub.budget.train_steps,
-            eval_episodes: sub.budget.eval_episodes,
+            // Levels, mazes and weights are judged from the artefact (`POST /api/submissions`):
+            // an eval session would let the learner play the shipped agent's part.
+            eval_episodes: match sub.submission {
+                Submission::Levels | Submission::Mazes | Submission::Weights => 0,
+                Submission::Sessions | Submission::Actions => sub.budget.eval_episodes,
+            },
         })
     }
 
@@ -186,6 +192,23 @@ impl Catalogue for ChallengeCatalogue {
 
     fn challenges(&self) -> Option<&ChallengeCatalogue> {
         Some(self)
+    }
+
+    fn artefact(&self, sub: &SubChallengeInfo) -> Option<crate::catalogue::ArtefactInfo> {
+        crate::submissions::artefact_info(self.find(&sub.id)?.1)
+    }
+
+    fn judge_artefact(
+        &self,
+        sub: &SubChallengeInfo,
+        account: i64,
+        attempt: i64,
+        bytes: &[u8],
+    ) -> Result<crate::catalogue::JudgedArtefact, String> {
+        let (_, s) = self.find(&sub.id).ok_or_else(|| format!("no sub-challenge {}", sub.id))?;
+        let seeds: Vec<u64> =
+            (0..s.budget.eval_episodes).map(|i| self.eval_seed(sub, account, attempt, i)).collect();
+        crate::submissions::judge(s, &seeds, bytes)
     }
 }
 

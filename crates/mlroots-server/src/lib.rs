@@ -32,6 +32,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod scoring;
 pub mod sessions;
+pub mod submissions;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -287,6 +288,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/hints", post(scoring::unlock_hint))
         .route("/api/leaderboard", get(scoring::leaderboard))
         .route("/api/leaderboard/{challenge}", get(scoring::challenge_leaderboard))
+        .route(
+            "/api/submissions",
+            post(submissions::submit)
+                .route_layer(DefaultBodyLimit::max(submissions::MAX_BODY_BYTES)),
+        )
         .route(
             "/api/admin/accounts/{id}/ledger",
             get(sessions::export_ledger).delete(sessions::delete_ledger),

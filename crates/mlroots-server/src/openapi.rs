@@ -176,6 +176,18 @@ pub const ROUTES: &[RouteDoc] = &[
         Public,
     ),
     r(
+        "post",
+        "/api/submissions",
+        "submissions",
+        "Submit an artefact (levels, mazes, an action string as text; weights as base64 \
+         safetensors); it is checked, judged and stored as an attempt with its verdict. A \
+         refused artefact is a 400 `invalid_artefact` whose message gives each problem's line \
+         and column.",
+        Some("{\"sub_challenge\", \"artefact\"}"),
+        201,
+        Account,
+    ),
+    r(
         "get",
         "/api/admin/accounts/{id}/ledger",
         "admin",
