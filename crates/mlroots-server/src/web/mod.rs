@@ -12,14 +12,20 @@
 //! response. [`practice_outcome`] is the one route that reveals a hidden performance, and
 //! only for a finished episode of a *practice* session.
 
+pub mod admin;
 pub mod hints;
 pub mod legend;
 mod pages;
+pub mod public_url;
 pub mod replay;
+pub mod solutions;
 mod words;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod admin_tests;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -57,6 +63,9 @@ pub fn router() -> Router<AppState> {
         .route("/leaderboard", get(pages::leaderboard))
         .route("/attempts/{id}/replay", get(replay::replay))
         .route("/api/practice/{id}/outcome", get(practice_outcome))
+        .route("/challenges/{id}/writeups", post(solutions::submit))
+        .route("/admin", get(admin::page))
+        .route("/admin/reload", post(admin::reload))
         .route("/static/{file}", get(static_file))
 }
 

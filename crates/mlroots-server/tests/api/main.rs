@@ -10,10 +10,12 @@ mod limits;
 mod openapi_doc;
 mod pg;
 mod score;
+mod solutions;
 
 use harness::*;
 use limits::{rate_limits, train_budget};
 use score::scoring;
+use solutions::writeups_boards_and_reload;
 
 macro_rules! checks {
     ($($name:ident),* $(,)?) => {
@@ -58,6 +60,7 @@ checks!(
     rate_limits,
     train_budget,
     scoring,
+    writeups_boards_and_reload,
 );
 
 async fn accounts(url: String) {
