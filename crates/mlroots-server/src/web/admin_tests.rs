@@ -302,6 +302,24 @@ async fn admin_page_lists_users_and_attempts_and_reloads_only_a_clean_catalogue(
             .await;
     assert_eq!(st, 201, "{t}");
     let admin_token = t["token"].as_str().unwrap().to_string();
+    // The account page's form too.
+    let r = s
+        .form(
+            &mut admin,
+            "/account/tokens",
+            &[("csrf", &csrf), ("name", "ops2"), ("scope_admin", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.body.contains("<td>admin</td>"));
+    let r = s
+        .form(
+            &mut learner,
+            "/account/tokens",
+            &[("csrf", &learner_csrf), ("name", "x"), ("scope_admin", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
     let (_, t) =
         api(&s, &mut admin, "POST", "/api/tokens", json!({"name": "s", "scopes": ["sessions"]}))
             .await;

@@ -305,7 +305,7 @@ pub async fn logout_submit(
 
 /// Sub-challenges solved by the viewer, and the number of solvers of each sub-challenge
 /// (from the `solves` table, as the leaderboards).
-pub(super) async fn solves(
+async fn solves(
     state: &AppState,
     account: Option<i64>,
 ) -> (BTreeSet<String>, std::collections::BTreeMap<String, i64>) {
@@ -664,6 +664,8 @@ pub struct TokenForm {
     #[serde(default)]
     scope_read: Option<String>,
     #[serde(default)]
+    scope_admin: Option<String>,
+    #[serde(default)]
     expires_in_days: String,
 }
 
@@ -688,6 +690,9 @@ pub async fn token_create(
     }
     if f.scope_read.is_some() {
         scopes.push("read".to_string());
+    }
+    if f.scope_admin.is_some() {
+        scopes.push("admin".to_string());
     }
     let days = f.expires_in_days.trim();
     let expires_in_days = if days.is_empty() {
