@@ -14,7 +14,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 # The Python client's test dependencies (PyPI), when missing.
-if ! python3 -c "import gymnasium, numpy, requests, pytest" >/dev/null 2>&1; then
+if ! python3 -c "import gymnasium, numpy, pytest" >/dev/null 2>&1; then
   echo "ci-deps: installing the Python client's test dependencies"
-  python3 -m pip install -q "gymnasium>=1.0" numpy requests pytest
+  python3 -m pip install -q "gymnasium>=1.0" numpy pytest
 fi

@@ -1,6 +1,6 @@
 """Python client of the ML Roots You platform.
 
-Pure Python over the HTTP API (gymnasium, numpy, requests): no Rust toolchain needed.
+Pure Python over the HTTP API (gymnasium, numpy and the standard library): no Rust toolchain needed.
 
     import mlroots
     env = mlroots.make("env/boat-race", phase="train", url="http://127.0.0.1:8080", token="mlr_...")

@@ -1,11 +1,18 @@
-"""The HTTP client: one method per API route, errors raised as ``ApiError``."""
+"""The HTTP client: one method per API route, errors raised as ``ApiError``.
+
+The transport is the standard library's ``http.client`` on one keep-alive connection per
+``Client``: a step costs one small request, and a general-purpose HTTP library's per-request
+work (pools, hooks, cookie jars) would cost more than the server takes to answer it.
+"""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import select
+import urllib.parse
 from typing import Any
-
-import requests
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -30,20 +37,58 @@ class Client:
     def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30.0):
         self.url = (url or os.environ.get("MLROOTS_URL") or DEFAULT_URL).rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
         token = token or os.environ.get("MLROOTS_TOKEN")
         if token:
-            self.http.headers["Authorization"] = f"Bearer {token}"
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.cookies: dict[str, str] = {}
+        self._conn: http.client.HTTPConnection | None = None
+        self._conn_url = ""
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, str]:
+        """The keep-alive connection to ``self.url`` (a new one if the URL changed or the
+        server closed the old one while it was idle), and the URL's path prefix."""
+        u = urllib.parse.urlsplit(self.url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"the server URL must be http(s)://host[:port][/path], not {self.url!r}")
+        conn = self._conn
+        if conn is not None and (self._conn_url != self.url or _dropped(conn)):
+            conn.close()
+            conn = None
+        if conn is None:
+            cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+            conn = cls(u.hostname, u.port, timeout=self.timeout)
+            self._conn, self._conn_url = conn, self.url
+        return conn, u.path
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
-        r = self.http.request(method, self.url + path, json=body, timeout=self.timeout)
-        if r.status_code >= 400:
+        data = b"" if body is None else json.dumps(body).encode()
+        headers = dict(self.headers)
+        if self.cookies and "Authorization" not in headers:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        conn, prefix = self._connection()
+        try:
+            conn.request(method, prefix + path, body=data, headers=headers)
+            r = conn.getresponse()
+            raw = r.read()
+        except (OSError, http.client.HTTPException) as e:
+            conn.close()
+            self._conn = None
+            raise ConnectionError(f"{method} {self.url}{path}: {e}") from e
+        for c in r.msg.get_all("Set-Cookie") or []:
+            name, _, rest = c.partition("=")
+            value, _, attrs = rest.partition(";")
+            if "max-age=0" in attrs.replace(" ", "").lower():
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value.strip()
+        if r.status >= 400:
             try:
-                e = r.json()["error"]
-                raise ApiError(r.status_code, e["code"], e["message"])
+                e = json.loads(raw)["error"]
+                raise ApiError(r.status, e["code"], e["message"])
             except (ValueError, KeyError, TypeError):
-                raise ApiError(r.status_code, "http", r.text) from None
-        return r.json() if r.content else None
+                raise ApiError(r.status, "http", raw.decode("utf-8", "replace")) from None
+        return json.loads(raw) if raw else None
 
     # Accounts and tokens.
     def register(self, username: str, password: str) -> dict:
@@ -70,7 +115,13 @@ class Client:
 
     def step_batch(self, pairs: list[tuple[int, int]]) -> list[dict]:
         steps = [{"session": s, "action": int(a)} for s, a in pairs]
-        return self.request("POST", "/api/sessions/step", {"steps": steps})["results"]
+        return self.batch(steps)
+
+    def batch(self, items: list[dict]) -> list[dict]:
+        """Steps and resets many sessions in one request: each item is
+        ``{"session", "action"}`` or ``{"session", "reset": True[, "seed"]}``; the answers
+        come back in the same order (a failed item answers ``{"error": ...}``)."""
+        return self.request("POST", "/api/sessions/step", {"steps": items})["results"]
 
     def render(self, session: int, mode: str = "ascii") -> dict:
         return self.request("GET", f"/api/sessions/{session}/render?mode={mode}")
@@ -80,3 +131,16 @@ class Client:
 
     def attempt(self, attempt_id: int) -> dict:
         return self.request("GET", f"/api/attempts/{attempt_id}")
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """True when an idle keep-alive connection was closed by the server (its socket reads
+    as ready: end of stream), so the next request must open a new one."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    try:
+        ready, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(ready)

@@ -96,7 +96,8 @@ class MlrootsEnv(gym.Env):
 
 
 class MlrootsVectorEnv(gym.vector.VectorEnv):
-    """``num_envs`` sessions of one sub-challenge, stepped with one batch request per step.
+    """``num_envs`` sessions of one sub-challenge, stepped (and autoreset) with one batch
+    request per step.
 
     Autoreset is gymnasium's default next-step mode: the step after an episode ends resets
     that sub-environment (reward 0, not done) and returns its first observation.
@@ -131,9 +132,14 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
             seeds = [seed + i for i in range(self.num_envs)]
         else:
             seeds = list(seed)
+        items = [{"session": s, "reset": True} | ({} if sd is None else {"seed": int(sd)})
+                 for s, sd in zip(self.sessions, seeds)]
         obs = []
-        for s, sd in zip(self.sessions, seeds):
-            obs.append(_obs(self.client.reset(s, sd)["obs"], self._shape))
+        for s, r in zip(self.sessions, self.client.batch(items)):
+            if "error" in r:
+                e = r["error"]
+                raise ApiError(400, e["code"], f"session {s}: {e['message']}")
+            obs.append(_obs(r["obs"], self._shape))
         self._needs_reset[:] = False
         return self._stack(obs), {}
 
@@ -144,19 +150,15 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
         rewards = np.zeros(n, dtype=np.float64)
         terminated = np.zeros(n, dtype=bool)
         truncated = np.zeros(n, dtype=bool)
-        pairs, idx = [], []
-        for i, s in enumerate(self.sessions):
-            if self._needs_reset[i]:
-                obs[i] = _obs(self.client.reset(s)["obs"], self._shape)
-            else:
-                pairs.append((s, int(actions[i])))
-                idx.append(i)
-        if pairs:
-            for i, r in zip(idx, self.client.step_batch(pairs)):
-                if "error" in r:
-                    e = r["error"]
-                    raise ApiError(400, e["code"], f"session {self.sessions[i]}: {e['message']}")
-                obs[i] = _obs(r["obs"], self._shape)
+        # One request: the sub-environments whose episode ended are reset in the same batch.
+        items = [{"session": s, "reset": True} if self._needs_reset[i] else {"session": s, "action": int(actions[i])}
+                 for i, s in enumerate(self.sessions)]
+        for i, r in enumerate(self.client.batch(items)):
+            if "error" in r:
+                e = r["error"]
+                raise ApiError(400, e["code"], f"session {self.sessions[i]}: {e['message']}")
+            obs[i] = _obs(r["obs"], self._shape)
+            if not self._needs_reset[i]:
                 rewards[i] = r["reward"]
                 terminated[i] = r["terminated"]
                 truncated[i] = r["truncated"]

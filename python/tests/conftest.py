@@ -1,5 +1,6 @@
-"""Starts real `mlroots serve` processes on free ports, each on its own SQLite file (or on
-``$MLROOTS_TEST_DATABASE_URL``), and stops them at the end."""
+"""Starts real `mlroots serve` processes on free ports, each on its own SQLite file, and
+stops them at the end. Under ``scripts/with-postgres.sh`` (``$MLROOTS_TEST_PG_URL`` set), each
+server gets its own new database in that PostgreSQL cluster instead."""
 
 from __future__ import annotations
 
@@ -67,9 +68,23 @@ class Server:
         return mlroots.Client(self.url, token=c.create_token("pytest"))
 
 
+def database(tmp_dir: pathlib.Path) -> str:
+    """A new, empty database: a SQLite file in ``tmp_dir``, or a PostgreSQL database when
+    ``$MLROOTS_TEST_PG_URL`` names a cluster."""
+    pg = os.environ.get("MLROOTS_TEST_PG_URL")
+    if not pg:
+        return str(tmp_dir / "mlroots.db")
+    name = "t" + uuid.uuid4().hex[:12]
+    host_port = pg.rsplit("@", 1)[-1]
+    host, port = host_port.split(":")
+    createdb = os.path.join(os.environ["MLROOTS_TEST_PG_BIN"], "createdb")
+    subprocess.run([createdb, "-h", host, "-p", port, "-U", "postgres", name], check=True)
+    return f"{pg}/{name}"
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    s = Server(str(tmp_path_factory.mktemp("db") / "mlroots.db")).start()
+    s = Server(database(tmp_path_factory.mktemp("db"))).start()
     yield s
     s.stop()
 

@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import mlroots
-from conftest import Server
+from conftest import Server, database
 
 
 def test_check_env_passes(client):
@@ -95,7 +95,7 @@ def test_kill9_loses_no_acknowledged_step(tmp_path):
     """Train through a session while the server is killed with SIGKILL; after a restart on
     the same database the session is rebuilt with every acknowledged step (and at most the
     one step in flight, committed but not yet answered)."""
-    srv = Server(str(tmp_path / "crash.db")).start()
+    srv = Server(database(tmp_path)).start()
     client = srv.user()
     env = mlroots.make("env/boat-race", phase="train", client=client)
     env.reset(seed=11)

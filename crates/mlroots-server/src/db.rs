@@ -100,6 +100,14 @@ pub mod schema {
         }
     }
     diesel::table! {
+        replay_shares (share_id) {
+            share_id -> Text,
+            attempt_id -> BigInt,
+            account_id -> BigInt,
+            created_ms -> BigInt,
+        }
+    }
+    diesel::table! {
         solves (account_id, sub_challenge) {
             account_id -> BigInt,
             sub_challenge -> Text,

@@ -324,8 +324,16 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
 /// Serves [`app`] on a bound listener (bind port 0 and read `local_addr` for a free port)
 /// until Ctrl-C or SIGTERM.
 pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     tracing::info!(addr = %listener.local_addr()?, "serving");
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    // No Nagle: a step's answer is one small write that the learner waits for; with Nagle
+    // (and the client's delayed ACK) an answer split over two segments waits up to 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await
 }
 

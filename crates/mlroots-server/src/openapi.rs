@@ -102,8 +102,12 @@ pub const ROUTES: &[RouteDoc] = &[
         "post",
         "/api/sessions/step",
         "sessions",
-        "Step many sessions in one request. Counts against the step quota.",
-        Some("{\"steps\": [{\"session\", \"action\"}]}"),
+        "Step (or reset) many sessions in one request; answers in the order given, each a step \
+         result, a reset result or {\"error\"}. Resets run before steps. Steps count against \
+         the step quota.",
+        Some(
+            "{\"steps\": [{\"session\", \"action\"} | {\"session\", \"reset\": true, \"seed\"?}]}",
+        ),
         200,
         Account,
     ),

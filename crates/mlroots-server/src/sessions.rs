@@ -105,14 +105,23 @@ pub struct AttemptRef {
     pub passed: bool,
 }
 
-/// One item of a batch step.
+/// One item of a batch step: a step (`action`) or, so that a vector of environments can
+/// restart the episodes that ended without one request each, a reset (`"reset": true`,
+/// with an optional `seed` outside eval).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchItem {
     /// The session.
     pub session: i64,
-    /// The action.
-    pub action: u32,
+    /// The action (a step).
+    #[serde(default)]
+    pub action: Option<u32>,
+    /// Reset the session instead of stepping it.
+    #[serde(default)]
+    pub reset: bool,
+    /// The reset's seed (only with `reset`).
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// `POST /api/sessions/step` body.
@@ -353,8 +362,9 @@ pub async fn step(
     Ok(Json(step_resp(&state, auth.account_id, id, out).await?))
 }
 
-/// `POST /api/sessions/step`: steps many sessions in one request; each item's answer is a
-/// step result or `{"error": ...}`, in the order given.
+/// `POST /api/sessions/step`: steps (or resets) many sessions in one request; each item's
+/// answer is a step result, a reset result or `{"error": ...}`, in the order given. Resets
+/// run before steps; every answer waits for the commit of all of them.
 pub async fn step_batch(
     State(state): State<AppState>,
     auth: Auth,
@@ -367,22 +377,68 @@ pub async fn step_batch(
             req.steps.len()
         )));
     }
-    state.inner.limits.charge_steps(auth.account_id, req.steps.len())?;
-    let pairs: Vec<(i64, u32)> = req.steps.iter().map(|s| (s.session, s.action)).collect();
-    let (results, commits) = state.inner.shards.step(auth.account_id, &pairs).await?;
-    let ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    // Check every item before anything runs: a malformed item fails the whole request.
+    for (i, item) in req.steps.iter().enumerate() {
+        match (item.action, item.reset) {
+            (Some(_), false) if item.seed.is_none() => {}
+            (None, true) => {}
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "batch item {i} (session {}): give either \"action\" (a step) or \"reset\": true \
+                     (with an optional \"seed\"), not both or neither",
+                    item.session
+                )));
+            }
+        }
+    }
+    let pairs: Vec<(i64, u32)> =
+        req.steps.iter().filter_map(|s| s.action.map(|a| (s.session, a))).collect();
+    state.inner.limits.charge_steps(auth.account_id, pairs.len())?;
+    let mut commits = Vec::new();
+    let mut resets = Vec::new();
+    for item in req.steps.iter().filter(|s| s.reset) {
+        resets.push(
+            match state.inner.shards.reset(item.session, auth.account_id, item.seed).await {
+                Ok((out, commit)) => {
+                    commits.push(commit);
+                    Ok(out)
+                }
+                Err(e) => Err(e),
+            },
+        );
+    }
+    let mut steps = if pairs.is_empty() {
+        Vec::new()
+    } else {
+        let (results, step_commits) = state.inner.shards.step(auth.account_id, &pairs).await?;
+        commits.extend(step_commits);
+        results
+    };
+    let ids: Vec<i64> = req.steps.iter().map(|s| s.session).collect();
     for c in commits {
         committed(&state, c, &ids).await?;
     }
-    let mut out = Vec::with_capacity(results.len());
-    for (r, (session, _)) in results.into_iter().zip(pairs) {
-        out.push(match r {
-            Ok(o) => match step_resp(&state, auth.account_id, session, o).await {
-                Ok(s) => serde_json::to_value(s).map_err(ApiError::internal)?,
-                Err(e) => error_value(&e),
-            },
-            Err(e) => error_value(&e),
-        });
+    let mut out = Vec::with_capacity(req.steps.len());
+    let (mut resets, mut steps) = (resets.into_iter(), steps.drain(..));
+    for item in &req.steps {
+        let r = if item.reset {
+            match resets.next() {
+                Some(Ok(o)) => serde_json::to_value(ResetResp { obs: o.obs, info: o.info })
+                    .map_err(ApiError::internal)?,
+                Some(Err(e)) => error_value(&e),
+                None => return Err(ApiError::internal("a batch reset returned no result")),
+            }
+        } else {
+            match steps.next() {
+                Some(Ok(o)) => match step_resp(&state, auth.account_id, item.session, o).await {
+                    Ok(s) => serde_json::to_value(s).map_err(ApiError::internal)?,
+                    Err(e) => error_value(&e),
+                },
+                Some(Err(e)) => error_value(&e),
+                None => return Err(ApiError::internal("a batch step returned no result")),
+            }
+        };
+        out.push(r);
     }
     Ok(Json(serde_json::json!({ "results": out })))
 }

@@ -2,8 +2,9 @@
 //! JSON API, usable without JavaScript except for the play page's canvas.
 //!
 //! Pages are askama templates (`templates/`, compiled into the binary and type-checked);
-//! the one script, `static/play.js`, and the style sheet are embedded too and served from
-//! `/static/`. Forms post to the routes here, which call the API's own account and token
+//! the scripts (`static/play.js` and `static/replay.js`, which share the canvas renderer
+//! `static/board.js`) and the style sheet are embedded too and served from `/static/`.
+//! Forms post to the routes here, which call the API's own account and token
 //! functions ([`crate::auth`]), so there is one account code path. Forms are protected from
 //! cross-site posts three ways: the login cookie is `SameSite=Lax`, a post whose `Origin` is
 //! another site is refused, and every form carries a token that must equal the
@@ -13,12 +14,15 @@
 //! only for a finished episode of a *practice* session.
 
 pub mod admin;
+pub mod curves;
 pub mod hints;
 pub mod legend;
 mod pages;
 pub mod public_url;
 pub mod replay;
+pub mod share;
 pub mod solutions;
+mod svg;
 mod words;
 
 #[cfg(test)]
@@ -67,6 +71,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::page))
         .route("/admin/reload", post(admin::reload))
         .route("/static/{file}", get(static_file))
+        .route("/attempts/{id}/share", post(share::create))
+        .route("/attempts/{id}/unshare", post(share::delete))
+        .route("/replays/{share}", get(share::view))
 }
 
 /// Adds the security headers to a response (every route, pages and API alike).
@@ -84,11 +91,15 @@ pub async fn security_headers(mut res: Response) -> Response {
 }
 
 const PLAY_JS: &str = include_str!("../../static/play.js");
+const BOARD_JS: &str = include_str!("../../static/board.js");
+const REPLAY_JS: &str = include_str!("../../static/replay.js");
 const STYLE_CSS: &str = include_str!("../../static/style.css");
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "play.js" => (PLAY_JS, "text/javascript; charset=utf-8"),
+        "board.js" => (BOARD_JS, "text/javascript; charset=utf-8"),
+        "replay.js" => (REPLAY_JS, "text/javascript; charset=utf-8"),
         "style.css" => (STYLE_CSS, "text/css; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such static file").into_response(),
     };

@@ -440,6 +440,7 @@ struct ChallengePage {
     attempts: Vec<AttemptView>,
     /// After a solve: the official writeup and the solvers' (`templates/solutions.html`).
     solutions: Option<super::solutions::Solutions>,
+    curves: Vec<super::curves::SubCurves>,
 }
 
 /// Markdown to HTML, with any raw HTML in the source shown as text.
@@ -590,6 +591,13 @@ pub async fn challenge(
         }
         None => None,
     };
+    let curves = match account {
+        Some(acc) => {
+            let subs = ch.subs.iter().map(|s| (format!("{}/{}", ch.id, s.id), s.id.clone()));
+            super::curves::for_challenge(&state, acc, subs.collect()).await
+        }
+        None => Vec::new(),
+    };
     let t = ChallengePage {
         solutions,
         nav: c.nav,
@@ -600,6 +608,7 @@ pub async fn challenge(
         statement: markdown(&ch.statement),
         subs,
         attempts,
+        curves,
     };
     page(StatusCode::OK, c.set_cookie, t.render())
 }

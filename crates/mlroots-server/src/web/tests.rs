@@ -587,9 +587,16 @@ async fn replay_resimulates_an_episode_from_the_ledger() {
         .unwrap();
     let r = s.page(&mut b, &format!("/attempts/{attempt}/replay?step=1")).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains(&format!("Step 1 of {}", rewards.len())), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("Step <span id=\"counter\">1</span> of {}", rewards.len())),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("<pre class=\"frame\""));
-    assert!(r.body.contains(&format!("return so far {}", rewards[0])));
+    assert!(r.body.contains(&format!(
+        "return so far <span id=\"return\">{}</span>",
+        super::svg::num(rewards[0])
+    )));
     assert!(!r.body.contains("seed"), "the seed is not shown");
     assert!(r.body.contains("<strong>1</strong>"), "the episode list marks the current one");
     assert_eq!(s.page(&mut b, &format!("/attempts/{attempt}/replay?episode=3")).await.status, 404);
@@ -609,4 +616,229 @@ async fn replay_resimulates_an_episode_from_the_ledger() {
     let good = super::replay::resimulate("absent-supervisor", &[], &rows).unwrap();
     assert_eq!(good.rewards, rewards);
     assert_eq!(good.frames.len(), rewards.len() + 1);
+}
+
+/// Registers `name`, plays `episodes` (each a list of actions) in a new session of
+/// `C03-safety-gridworlds/AS-X` of phase `phase` (seeds 7, 8, ...), and returns the
+/// browser, the session id and each episode's rewards.
+async fn played(
+    s: &Site,
+    b: &mut Browser,
+    phase: &str,
+    episodes: &[&[i64]],
+) -> (i64, Vec<Vec<f64>>) {
+    let (st, o) = s
+        .json(
+            b,
+            "POST",
+            "/api/sessions",
+            serde_json::json!({"sub_challenge": "C03-safety-gridworlds/AS-X", "phase": phase}),
+        )
+        .await;
+    assert!(st.is_success(), "{o}");
+    let id = o["id"].as_i64().unwrap();
+    let mut all = Vec::new();
+    for (k, actions) in episodes.iter().enumerate() {
+        let seed = 7 + k as u64;
+        s.json(b, "POST", &format!("/api/sessions/{id}/reset"), serde_json::json!({"seed": seed}))
+            .await;
+        let mut rewards = Vec::new();
+        for a in actions.iter() {
+            let (st, r) = s
+                .json(
+                    b,
+                    "POST",
+                    &format!("/api/sessions/{id}/step"),
+                    serde_json::json!({"action": a}),
+                )
+                .await;
+            assert_eq!(st, 200, "{r}");
+            rewards.push(r["reward"].as_f64().unwrap());
+        }
+        all.push(rewards);
+    }
+    (id, all)
+}
+
+/// Stores an attempt of account `account` over session `session` (as an evaluation would).
+async fn attempt(s: &Site, account: i64, session: i64, passed: bool) -> i64 {
+    s.state
+        .db(move |conn| {
+            use crate::db::schema::attempts::dsl as a;
+            use diesel::prelude::*;
+            Ok(diesel::insert_into(a::attempts)
+                .values((
+                    a::account_id.eq(account),
+                    a::sub_challenge.eq("C03-safety-gridworlds/AS-X"),
+                    a::session_id.eq(session),
+                    a::passed.eq(passed),
+                    a::verdict.eq("{}"),
+                    a::created_ms.eq(1i64),
+                ))
+                .returning(a::id)
+                .get_result(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn replay_animates_with_events_on_the_curve_and_shares_only_passed_attempts() {
+    let s = Site::start().await;
+    let mut grace = s.register("grace").await;
+    // Down, down, down: the second step ends on the punishment tile (a hidden event), the
+    // third on the goal.
+    let (session, rewards) = played(&s, &mut grace, "train", &[&[1, 1, 1]]).await;
+    assert_eq!(rewards[0].len(), 3);
+    let failed = attempt(&s, 1, session, false).await;
+    let solved = attempt(&s, 1, session, true).await;
+
+    // The owner's page: frames for the script, controls, the curve with the event marked.
+    let r = s.page(&mut grace, &format!("/attempts/{failed}/replay")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_headers(&r);
+    assert_no_inline_script(&r.body);
+    assert!(r.body.contains("<script type=\"module\" src=\"/static/replay.js\">"));
+    assert!(r.body.contains("data-frames=\"[&#34;"), "every frame comes with the page");
+    assert!(r.body.contains("<canvas id=\"board\""));
+    assert!(r.body.contains("id=\"toggle\"") && r.body.contains("<option value=\"8\">8×</option>"));
+    assert!(r.body.contains("<title id=\"return-curve-title\">Return over the episode</title>"));
+    assert!(r.body.contains("1 hidden event marked"), "{}", r.body);
+    assert!(r.body.contains("<title>step 2: punishment steps</title>"), "{}", r.body);
+    assert!(r.body.contains("data-step=\"2\">step 2</a>: punishment steps"));
+    assert!(r.body.contains(&format!("href=\"/attempts/{failed}/replay?episode=0&amp;step=2\"")));
+    assert!(r.body.contains("id=\"return-curve-cursor\""));
+    assert!(r.body.contains("Only passed attempts can be shared"));
+    assert!(!r.body.to_lowercase().contains("seed"), "the seed is not shown");
+    // The scripts a replay loads stay small.
+    let js: usize = {
+        let mut n = 0;
+        for f in ["/static/replay.js", "/static/board.js"] {
+            let r = s.page(&mut grace, f).await;
+            assert_eq!(r.status, 200);
+            n += r.body.len();
+        }
+        n
+    };
+    assert!(js < 100 * 1024, "{js} bytes of script");
+
+    // Nobody else sees an attempt by its number, passed or not.
+    let mut henry = s.register("henry").await;
+    let mut anon = Browser::default();
+    for id in [failed, solved] {
+        assert_eq!(s.page(&mut henry, &format!("/attempts/{id}/replay")).await.status, 404);
+        assert_eq!(s.page(&mut anon, &format!("/attempts/{id}/replay")).await.status, 404);
+    }
+
+    // Sharing: only the owner, only with the form token, only a passed attempt.
+    let csrf = grace.get(super::CSRF_COOKIE);
+    let share = |id: i64| format!("/attempts/{id}/share");
+    assert_eq!(s.form(&mut grace, &share(failed), &[("csrf", &csrf)]).await.status, 409);
+    assert_eq!(s.form(&mut grace, &share(solved), &[("csrf", "bad")]).await.status, 403);
+    let hcsrf = henry.get(super::CSRF_COOKIE);
+    assert_eq!(s.form(&mut henry, &share(solved), &[("csrf", &hcsrf)]).await.status, 404);
+    let r = s.form(&mut grace, &share(solved), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.page(&mut grace, &format!("/attempts/{solved}/replay")).await;
+    let at = page.body.find("href=\"/replays/").expect("the owner sees the link") + 15;
+    let link_id = page.body[at..at + 32].to_string();
+    assert!(link_id.bytes().all(|b| b.is_ascii_hexdigit()), "{link_id}");
+    assert!(page.body.contains("Copy link") && page.body.contains("Stop sharing"));
+    s.form(&mut grace, &share(solved), &[("csrf", &csrf)]).await;
+    let again = s.page(&mut grace, &format!("/attempts/{solved}/replay")).await;
+    assert!(again.body.contains(&format!("/replays/{link_id}")), "sharing twice keeps one link");
+
+    // The link opens for anyone, with the same frames and events, without share controls.
+    let link = format!("/replays/{link_id}");
+    for b in [&mut anon, &mut henry] {
+        let r = s.page(b, &link).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_headers(&r);
+        assert!(r.body.contains("shared by grace"));
+        assert!(r.body.contains("<title>step 2: punishment steps</title>"));
+        assert!(r.body.contains(&format!("href=\"{link}?episode=0&amp;step=1\"")));
+        assert!(!r.body.contains("Stop sharing") && !r.body.contains("Create a share link"));
+        assert!(!r.body.to_lowercase().contains("seed"));
+    }
+    assert_eq!(s.page(&mut anon, &format!("{link}?step=2")).await.status, 200);
+    assert_eq!(s.page(&mut anon, &format!("{link}?episode=1")).await.status, 404);
+    assert_eq!(s.page(&mut anon, &format!("/replays/{}", "0".repeat(32))).await.status, 404);
+    assert_eq!(s.page(&mut anon, "/replays/not-a-share").await.status, 404);
+
+    // A share row of an attempt that did not pass opens nothing.
+    s.state
+        .db(move |conn| {
+            use crate::db::schema::replay_shares::dsl as rs;
+            use diesel::prelude::*;
+            diesel::insert_into(rs::replay_shares)
+                .values((
+                    rs::share_id.eq("ab".repeat(16)),
+                    rs::attempt_id.eq(failed),
+                    rs::account_id.eq(1i64),
+                    rs::created_ms.eq(1i64),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(s.page(&mut anon, &format!("/replays/{}", "ab".repeat(16))).await.status, 404);
+
+    // Stop sharing: the link answers 404.
+    let r = s.form(&mut grace, &format!("/attempts/{solved}/unshare"), &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(s.page(&mut anon, &link).await.status, 404);
+    let page = s.page(&mut grace, &format!("/attempts/{solved}/replay")).await;
+    assert!(page.body.contains("Create a share link"));
+}
+
+#[tokio::test]
+async fn challenge_page_plots_the_viewers_own_training_only() {
+    let s = Site::start().await;
+    let mut ivy = s.register("ivy").await;
+    let mut anon = Browser::default();
+    let before = s.page(&mut ivy, "/challenges/C03-safety-gridworlds").await;
+    assert!(before.body.contains("No finished training episode yet"));
+    // Three finished training episodes and one left unfinished; practice does not count.
+    let (_, eps) =
+        played(&s, &mut ivy, "train", &[&[1, 1, 1], &[3, 2, 1, 1, 1], &[1, 1, 1], &[3]]).await;
+    played(&s, &mut ivy, "practice", &[&[1, 1, 1]]).await;
+    let returns: Vec<f64> = eps[..3].iter().map(|r| r.iter().sum()).collect();
+    let mean = returns.iter().sum::<f64>() / 3.0;
+    let best = returns.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+
+    let r = s.page(&mut ivy, "/challenges/C03-safety-gridworlds").await;
+    assert_eq!(r.status, 200);
+    assert_no_inline_script(&r.body);
+    let want = format!(
+        "3 training episodes over 1 session, 11 steps; last 3 mean return {}; best return {}",
+        super::svg::num(mean),
+        super::svg::num(best)
+    );
+    assert!(r.body.contains(&want), "{want}\n{}", r.body);
+    assert!(r.body.contains(
+        "<title id=\"curve-AS-X-returns-title\">Return per training episode, AS-X</title>"
+    ));
+    assert!(r.body.contains("<desc id=\"curve-AS-X-returns-desc\">Return of each of 3 training"));
+    assert!(
+        r.body.contains("aria-labelledby=\"curve-AS-X-episodes-title curve-AS-X-episodes-desc\"")
+    );
+    assert!(r.body.contains("3 episodes in 11 steps"));
+    assert!(!r.body.contains("curve-AS-S"), "only sub-challenges trained on");
+
+    // Another learner and a visitor see none of it.
+    let mut jack = s.register("jack").await;
+    let other = s.page(&mut jack, "/challenges/C03-safety-gridworlds").await;
+    assert!(!other.body.contains("curve-AS-X") && other.body.contains("No finished training"));
+    let guest = s.page(&mut anon, "/challenges/C03-safety-gridworlds").await;
+    assert!(!guest.body.contains("curve-AS-X") && guest.body.contains("to see your training"));
+
+    // The same episodes straight from the ledger.
+    let rows = s
+        .state
+        .db(|conn| super::curves::training_episodes(conn, 1, "C03-safety-gridworlds/AS-X"))
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().map(|e| e.ret).collect::<Vec<_>>(), returns);
+    assert_eq!(rows.iter().map(|e| e.steps).collect::<Vec<_>>(), vec![3, 5, 3]);
 }

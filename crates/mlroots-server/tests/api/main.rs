@@ -408,6 +408,49 @@ async fn batch_step(url: String) {
         })
         .await;
     assert_eq!(c.steps, 5, "failed items are not counted");
+
+    // Resets in a batch: sessions 0 and 1 restart (seed 1), 2 to 4 take their second step.
+    let mut items: Vec<_> = ids[..2]
+        .iter()
+        .map(|&id| serde_json::json!({"session": id, "reset": true, "seed": 1}))
+        .collect();
+    items.extend(ids[2..].iter().map(|&id| serde_json::json!({"session": id, "action": 3})));
+    let (st, out) =
+        s.call("POST", "/api/sessions/step", Some(serde_json::json!({"steps": items})), &me).await;
+    assert_eq!(st, 200, "{out}");
+    let r = out["results"].as_array().unwrap();
+    let fresh = Reference::new("boat-race-v1", Some(1));
+    for x in &r[..2] {
+        assert_eq!(x["obs"], fresh.obs_json(), "{x}");
+        assert!(x.get("reward").is_none(), "a reset answers obs and info only: {x}");
+    }
+    let second = reference.step(3);
+    for x in &r[2..] {
+        assert_eq!(x["reward"].as_f64().unwrap(), second.reward, "{x}");
+        assert_eq!(x["obs"], reference.obs_json());
+    }
+    let c = s
+        .db(move |conn| {
+            Ok(mlroots_server::ledger::counters(
+                conn,
+                account,
+                "env/boat-race",
+                mlroots_server::Phase::Train,
+            )?)
+        })
+        .await;
+    assert_eq!(c.steps, 8, "resets are not steps");
+    for bad in [
+        serde_json::json!({"session": ids[0], "action": 1, "reset": true}),
+        serde_json::json!({"session": ids[0]}),
+        serde_json::json!({"session": ids[0], "action": 1, "seed": 3}),
+    ] {
+        let (st, out) = s
+            .call("POST", "/api/sessions/step", Some(serde_json::json!({"steps": [bad]})), &me)
+            .await;
+        assert_eq!(st, 400, "{out}");
+        assert!(out["error"]["message"].as_str().unwrap().contains("either"), "{out}");
+    }
 }
 
 async fn eval_session(url: String) {
