@@ -1,7 +1,9 @@
 // The website in a real browser: register, log in, open a challenge, unlock a hint, create a
 // token, play an episode with the keyboard until it ends, open the leaderboard, solve AS-S through the API, see it on the leaderboard, watch its
 // replay (animated, stepped with the keyboard, shared with a visitor, and without JavaScript),
-// train through the API and see the learning curve, and a screenshot of every page. Run by scripts/browser-tests.sh,
+// train through the API and see the learning curve, read the official writeup and write one's
+// own, open the admin page and reload the catalogue (the first account is the admin), and a
+// screenshot of every page. Run by scripts/browser-tests.sh,
 // which starts the server and sets MLROOTS_URL and SCREENSHOTS.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
@@ -61,6 +63,7 @@ try {
   await page.getByRole("button", { name: /^Unlock hint 1 of/ }).first().click();
   await page.waitForURL(/#sub-/);
   check(await page.locator(".hint").count() === 1, "a hint is unlocked and shown");
+  check(await page.locator("#solutions").count() === 0, "no solutions section before a solve");
   await shot("05-challenge");
 
   await page.goto(`${base}/account`);
@@ -228,6 +231,27 @@ try {
   await page.locator("svg#return-curve a.marker").first().click();
   check(await counter() === 2, "its marker on the curve jumps to that step");
   await shot("16-replay-events");
+
+  // After the solve: the official writeup, and a writeup of one's own.
+  await page.goto(`${base}/challenges/C03-safety-gridworlds`);
+  check(await page.locator("article.writeup.official h1").count() === 1, "the official writeup shows after the solve");
+  await page.getByLabel(/Your writeup of AS-S/).fill("The long way round, *every* time. <b>no html</b>");
+  await page.locator("#solutions-AS-S").getByRole("button", { name: "Save writeup" }).click();
+  await page.waitForURL(/#solutions-AS-S/);
+  check(await page.locator("#solutions-AS-S article.writeup em").count() === 1, "my writeup is rendered from Markdown");
+  check(await page.locator("#solutions-AS-S article.writeup b").count() === 0, "raw HTML in a writeup is shown as text");
+  await page.locator("#solutions").scrollIntoViewIfNeeded();
+  await shot("20-solutions");
+
+  // The first account is the admin: users, attempts, and a clean reload.
+  await page.goto(`${base}/admin`);
+  check(await page.getByRole("heading", { name: "Admin" }).count() === 1, "the admin page opens for the first account");
+  check(await page.locator("table td", { hasText: user }).count() > 0, "the admin page lists the account");
+  check(await page.getByText(sub).count() > 0, "the admin page lists the attempt");
+  await page.getByRole("button", { name: "Reload catalogue" }).click();
+  await page.waitForURL(/\/admin\/reload$/);
+  check(await page.getByText(/^Reloaded: \d+ challenge/).count() === 1, "the catalogue reloads");
+  await shot("21-admin");
   check(errors.length === 0, `no script errors (${errors.join("; ")})`);
 } finally {
   await browser.close();

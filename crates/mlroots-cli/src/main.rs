@@ -77,7 +77,7 @@ enum Command {
     Harvester(harvester::Args),
     /// Serve the platform: HTTP API, environment sessions, ledger (SQLite or PostgreSQL).
     Serve(serve::Args),
-    /// Administer a platform database (create accounts) without the HTTP API.
+    /// Administer the platform: create accounts (on the database), reload a running server's catalogue.
     #[command(subcommand)]
     Admin(admin::Admin),
 }

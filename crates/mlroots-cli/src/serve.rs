@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use mlroots_server::{ChallengeCatalogue, Config};
+use mlroots_server::{Config, LiveCatalogue};
 
 /// Settings of `mlroots serve`.
 #[derive(clap::Args)]
@@ -50,6 +50,15 @@ pub struct Args {
     /// Login and register attempts one client IP may make at once.
     #[arg(long, env = "MLROOTS_AUTH_BURST", default_value_t = 20)]
     auth_burst: u32,
+    /// The URL users reach the server at (https://mlroots.example.org), shown on the pages.
+    /// Unset: the request's Host, with http:// (or the X-Forwarded-Proto scheme under
+    /// --trust-proxy).
+    #[arg(long, env = "MLROOTS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Trust X-Forwarded-Proto from a reverse proxy in front (only when one is, since clients
+    /// can send it too).
+    #[arg(long, env = "MLROOTS_TRUST_PROXY")]
+    trust_proxy: bool,
 }
 
 /// The evaluation secret from `path`, created (atomically, readable by the owner only) with
@@ -119,7 +128,15 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     config.pool_size = args.pool_size;
     config.max_sessions_per_account = args.max_sessions;
     let secret = load_or_create_secret(&args.secret_file)?;
-    let catalogue = ChallengeCatalogue::load(&args.challenges, secret).with_context(|| {
+    config.public_url = match &args.public_url {
+        Some(u) => {
+            Some(mlroots_server::web::public_url::parse_public_url(u).map_err(crate::usage)?)
+        }
+        None => None,
+    };
+    config.trust_proxy = args.trust_proxy;
+    // Reloadable: `POST /api/admin/reload` (or `mlroots admin reload`) re-reads the folder.
+    let catalogue = LiveCatalogue::load(&args.challenges, secret).with_context(|| {
         format!(
             "cannot load the challenge catalogue from {} (run `mlroots lint {}`, or pass --challenges DIR)",
             args.challenges.display(),

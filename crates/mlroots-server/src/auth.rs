@@ -33,8 +33,9 @@ use crate::ledger::hex;
 pub const COOKIE: &str = "mlroots_session";
 /// The prefix of every API token.
 pub const TOKEN_PREFIX: &str = "mlr_";
-/// The scopes a token can carry.
-pub const SCOPES: &[&str] = &["sessions", "read"];
+/// The scopes a token can carry (`admin`: only an admin account's tokens, for the admin
+/// routes such as `POST /api/admin/reload`).
+pub const SCOPES: &[&str] = &["sessions", "read", "admin"];
 const LOGIN_DAYS: i64 = 30;
 const CACHE_MS: i64 = 5_000;
 const LAST_USE_EVERY_MS: i64 = 60_000;
@@ -522,6 +523,9 @@ pub async fn create_token(
     for s in &scopes {
         if !SCOPES.contains(&s.as_str()) {
             return Err(ApiError::bad_request(format!("unknown scope {s:?}; scopes: {SCOPES:?}")));
+        }
+        if s == "admin" && !auth.is_admin {
+            return Err(ApiError::forbidden("only an admin account can create admin tokens"));
         }
     }
     if req.expires_in_days == Some(0) {

@@ -82,9 +82,21 @@ pub trait Catalogue: Send + Sync + 'static {
         None
     }
 
-    /// The full challenges behind this catalogue, for the web pages; `None` for a catalogue
+    /// The full challenges behind this catalogue, for the web pages: a snapshot (cheap to
+    /// clone) that stays whole while a reload swaps in the next one; `None` for a catalogue
     /// that has only bare environments.
-    fn challenges(&self) -> Option<&crate::challenges::ChallengeCatalogue> {
+    fn challenges(&self) -> Option<crate::challenges::ChallengeCatalogue> {
+        None
+    }
+
+    /// The ranking metric of an open sub-challenge (`None` for exploit and safe ones).
+    fn metric(&self, _sub: &SubChallengeInfo) -> Option<MetricInfo> {
+        None
+    }
+
+    /// Re-reads the catalogue from its files and swaps it in if it lints clean; `None` when
+    /// this catalogue has no files to re-read.
+    fn reload(&self) -> Option<Result<ReloadReport, Vec<String>>> {
         None
     }
     /// The points a solve of `sub` is worth before hint costs (0: not scored).
@@ -140,6 +152,24 @@ pub struct JudgedArtefact {
     pub verdict: Verdict,
     /// What to store: the text, or the weights re-serialised without their metadata.
     pub stored: Vec<u8>,
+}
+
+/// How an open sub-challenge ranks its attempts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetricInfo {
+    /// The metric as written (`eval.mean.performance`).
+    pub text: String,
+    /// Whether a higher value ranks first.
+    pub higher_is_better: bool,
+}
+
+/// What a successful reload swapped in.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReloadReport {
+    /// The challenge ids now served, in catalogue order.
+    pub challenges: Vec<String>,
+    /// The number of sub-challenges now served.
+    pub sub_challenges: usize,
 }
 
 /// One hint of a sub-challenge.

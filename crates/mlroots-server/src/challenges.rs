@@ -8,7 +8,9 @@
 //! environments stay available as `env/<name>` practice and train sessions, through
 //! [`EnvCatalogue`].
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use mlroots_challenge::expr::{EpisodeResult as JudgeEpisode, TrainCounters};
 use mlroots_challenge::spec::Submission;
@@ -36,11 +38,16 @@ pub enum LoadError {
     ShortSecret(usize),
 }
 
-/// The challenges, with the secret their evaluation seeds derive from.
+/// The challenges, with the secret their evaluation seeds derive from: one immutable
+/// snapshot of the catalogue, cheap to clone (its parts are shared), so a request can hold
+/// the snapshot it started with while [`crate::live::LiveCatalogue`] swaps in a reloaded one.
 #[derive(Clone)]
 pub struct ChallengeCatalogue {
-    challenges: Vec<Challenge>,
-    secret: Vec<u8>,
+    challenges: Arc<Vec<Challenge>>,
+    secret: Arc<[u8]>,
+    /// The official writeup (`solution/writeup.md`) of each challenge, by id: never served
+    /// before a solve (see [`ChallengeCatalogue::official_writeup`]).
+    writeups: Arc<BTreeMap<String, String>>,
 }
 
 impl std::fmt::Debug for ChallengeCatalogue {
@@ -55,13 +62,28 @@ impl std::fmt::Debug for ChallengeCatalogue {
 impl ChallengeCatalogue {
     /// The catalogue of already loaded `challenges`.
     pub fn new(challenges: Vec<Challenge>, secret: Vec<u8>) -> Result<Self, LoadError> {
+        Self::with_writeups(challenges, secret, BTreeMap::new())
+    }
+
+    /// The catalogue of already loaded `challenges` with their official writeups (Markdown,
+    /// by challenge id).
+    pub fn with_writeups(
+        challenges: Vec<Challenge>,
+        secret: Vec<u8>,
+        writeups: BTreeMap<String, String>,
+    ) -> Result<Self, LoadError> {
         if secret.len() < 16 {
             return Err(LoadError::ShortSecret(secret.len()));
         }
-        Ok(ChallengeCatalogue { challenges, secret })
+        Ok(ChallengeCatalogue {
+            challenges: Arc::new(challenges),
+            secret: secret.into(),
+            writeups: Arc::new(writeups),
+        })
     }
 
-    /// Loads every challenge under `root` (the repository's `challenges/`).
+    /// Loads every challenge under `root` (the repository's `challenges/`), with each one's
+    /// official writeup (`<challenge>/solution/writeup.md`, empty when missing).
     pub fn load(root: &Path, secret: Vec<u8>) -> Result<Self, LoadError> {
         let challenges =
             mlroots_challenge::load::catalogue(root).map_err(|diags| LoadError::Invalid {
@@ -72,7 +94,19 @@ impl ChallengeCatalogue {
                     .collect::<Vec<_>>()
                     .join("\n"),
             })?;
-        Self::new(challenges, secret)
+        let writeups = read_writeups(root, &challenges);
+        Self::with_writeups(challenges, secret, writeups)
+    }
+
+    /// The official writeup (Markdown) of challenge `id`. Callers show it only to an account
+    /// that solved a sub-challenge of `id`: nothing else in the catalogue carries it.
+    pub fn official_writeup(&self, id: &str) -> Option<&str> {
+        self.writeups.get(id).map(String::as_str).filter(|w| !w.trim().is_empty())
+    }
+
+    /// The evaluation secret (for a reload that must keep it).
+    pub(crate) fn secret(&self) -> Vec<u8> {
+        self.secret.to_vec()
     }
 
     /// The challenges, in catalogue order.
@@ -93,7 +127,18 @@ impl ChallengeCatalogue {
     }
 }
 
-fn options(o: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+/// Each challenge's `solution/writeup.md` under `root`, by id (a missing file is skipped).
+pub(crate) fn read_writeups(root: &Path, challenges: &[Challenge]) -> BTreeMap<String, String> {
+    challenges
+        .iter()
+        .filter_map(|c| {
+            let path = root.join(&c.id).join("solution").join("writeup.md");
+            std::fs::read_to_string(path).ok().map(|w| (c.id.clone(), w))
+        })
+        .collect()
+}
+
+fn options(o: &BTreeMap<String, String>) -> Vec<(String, String)> {
     o.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
@@ -190,8 +235,16 @@ impl Catalogue for ChallengeCatalogue {
         (s.eval_env != s.env).then(|| (s.eval_env.id.clone(), options(&s.eval_env.options)))
     }
 
-    fn challenges(&self) -> Option<&ChallengeCatalogue> {
-        Some(self)
+    fn challenges(&self) -> Option<ChallengeCatalogue> {
+        Some(self.clone())
+    }
+
+    fn metric(&self, sub: &SubChallengeInfo) -> Option<crate::catalogue::MetricInfo> {
+        let (_, s) = self.find(&sub.id)?;
+        s.metric.as_ref().map(|m| crate::catalogue::MetricInfo {
+            text: m.text.clone(),
+            higher_is_better: m.better == mlroots_challenge::spec::Better::Higher,
+        })
     }
 
     fn artefact(&self, sub: &SubChallengeInfo) -> Option<crate::catalogue::ArtefactInfo> {
@@ -215,7 +268,6 @@ impl Catalogue for ChallengeCatalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn root() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../challenges")

@@ -120,6 +120,16 @@ pub mod schema {
     }
     diesel::allow_tables_to_appear_in_same_query!(solves, accounts);
     diesel::table! {
+        writeups (account_id, sub_challenge) {
+            account_id -> BigInt,
+            sub_challenge -> Text,
+            body -> Text,
+            created_ms -> BigInt,
+            updated_ms -> BigInt,
+        }
+    }
+    diesel::allow_tables_to_appear_in_same_query!(writeups, accounts);
+    diesel::table! {
         attempts (id) {
             id -> BigInt,
             account_id -> BigInt,

@@ -21,6 +21,7 @@
 //! leaderboards), [`catalogue`] (how
 //! challenges come in), [`error`] (the JSON error body).
 
+pub mod admin;
 pub mod auth;
 pub mod catalogue;
 pub mod challenges;
@@ -28,12 +29,14 @@ pub mod db;
 pub mod envs;
 pub mod error;
 pub mod ledger;
+pub mod live;
 pub mod openapi;
 pub mod ratelimit;
 pub mod scoring;
 pub mod sessions;
 pub mod submissions;
 pub mod web;
+pub mod writeups;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,6 +59,7 @@ pub use challenges::ChallengeCatalogue;
 pub use db::DbConnection;
 pub use error::ApiError;
 pub use ledger::Phase;
+pub use live::LiveCatalogue;
 
 /// Server settings.
 #[derive(Clone, Debug)]
@@ -82,6 +86,11 @@ pub struct Config {
     pub auth_per_minute: f64,
     /// Steps per second per account (also the burst); 429 past it.
     pub steps_per_second: u32,
+    /// The URL users reach the server at (`https://mlroots.example.org`), shown on the
+    /// pages; `None`: built from the request (see [`web::public_url`]).
+    pub public_url: Option<String>,
+    /// Trust a reverse proxy's `X-Forwarded-Proto` for the pages' URLs.
+    pub trust_proxy: bool,
 }
 
 impl Config {
@@ -100,6 +109,8 @@ impl Config {
             auth_burst: 20,
             auth_per_minute: 30.0,
             steps_per_second: 50_000,
+            public_url: None,
+            trust_proxy: false,
         }
     }
 }
@@ -288,6 +299,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/hints", post(scoring::unlock_hint))
         .route("/api/leaderboard", get(scoring::leaderboard))
         .route("/api/leaderboard/{challenge}", get(scoring::challenge_leaderboard))
+        .route("/api/leaderboard/{challenge}/{sub}", get(scoring::sub_leaderboard))
+        .route("/api/writeups", post(writeups::submit))
+        .route("/api/challenges/{challenge}/writeups", get(writeups::list))
+        .route("/api/admin/reload", post(admin::reload))
         .route(
             "/api/submissions",
             post(submissions::submit)

@@ -4,13 +4,18 @@
 //! transaction that stores the attempt ([`record_solve`]); it is worth the sub-challenge's
 //! points (from the [`crate::Catalogue`]) less the costs of the hints the account unlocked
 //! for it before solving, never below zero. The first solve of a sub-challenge by anyone is
-//! flagged. Leaderboards rank accounts by points, then by who reached their total earlier
-//! (the time of their last solve), then by name.
+//! flagged. [`standings`] is the one ranking (the API's `GET /api/leaderboard[/{challenge}]`
+//! and the `/leaderboard` page both call it): accounts by points, then by who reached their
+//! total earlier (the time of their last solve), then by name. [`sub_standings`] is one
+//! sub-challenge's board: an open problem ranks each account's best metric value over its
+//! passed attempts (the judge's `score`, stored in the attempt's verdict), ties to the earlier
+//! attempt; any other sub-challenge lists its solvers in solve order.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use diesel::QueryResult;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -148,7 +153,7 @@ pub fn record_solve(
 }
 
 /// One leaderboard row.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Standing {
     /// 1 for the leader.
     pub rank: usize,
@@ -164,22 +169,26 @@ pub struct Standing {
     pub last_solve_ms: i64,
 }
 
-async fn standings(state: &AppState, challenge: Option<&str>) -> Result<Vec<Standing>, ApiError> {
-    let rows = state
-        .db(move |conn| {
-            use schema::accounts::dsl as a;
-            use schema::solves::dsl as s;
-            Ok(s::solves
-                .inner_join(a::accounts.on(a::id.eq(s::account_id)))
-                .select((a::username, s::challenge, s::points, s::first_solve, s::created_ms))
-                .load::<(String, String, i64, bool, i64)>(conn)?)
-        })
-        .await?;
+/// The one ranking, used by the API and the pages: every account with a solve (over the
+/// whole catalogue, or over challenge `challenge`), by points (each solve's points less the
+/// hints unlocked before it, as [`record_solve`] stored them), then by who reached that total
+/// first (the earlier last solve), then by name.
+pub fn standings(conn: &mut DbConnection, challenge: Option<&str>) -> QueryResult<Vec<Standing>> {
+    use schema::accounts::dsl as a;
+    use schema::solves::dsl as s;
+    let cols = (a::username, s::points, s::first_solve, s::created_ms);
+    let q = s::solves.inner_join(a::accounts.on(a::id.eq(s::account_id)));
+    let rows: Vec<(String, i64, bool, i64)> = match challenge {
+        Some(c) => q.filter(s::challenge.eq(c)).select(cols).load(conn)?,
+        None => q.select(cols).load(conn)?,
+    };
+    Ok(rank_solves(rows))
+}
+
+/// Ranks `(username, points, first solve, solved at)` rows as [`standings`] does.
+pub fn rank_solves(rows: Vec<(String, i64, bool, i64)>) -> Vec<Standing> {
     let mut by: BTreeMap<String, Standing> = BTreeMap::new();
-    for (username, c, points, first, at) in rows {
-        if challenge.is_some_and(|want| want != c) {
-            continue;
-        }
+    for (username, points, first, at) in rows {
         let e = by.entry(username.clone()).or_insert(Standing {
             rank: 0,
             username,
@@ -203,14 +212,130 @@ async fn standings(state: &AppState, challenge: Option<&str>) -> Result<Vec<Stan
     for (i, s) in out.iter_mut().enumerate() {
         s.rank = i + 1;
     }
+    out
+}
+
+/// One row of a sub-challenge's board.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct SubStanding {
+    /// 1 for the leader.
+    pub rank: usize,
+    /// The account's name.
+    pub username: String,
+    /// An open problem: the account's best metric value (a passed attempt's score).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// An open problem: the attempt that reached it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<i64>,
+    /// Otherwise: the solve's points (hint costs deducted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
+    /// Whether this was the sub-challenge's first solve.
+    pub first_solve: bool,
+    /// When the account reached its place: the best attempt, or the solve (ms since the
+    /// epoch).
+    pub at_ms: i64,
+}
+
+/// The board of one sub-challenge: an open problem ranks each account's best metric value
+/// over its passed attempts (ties to the earlier attempt); any other lists its solvers in the
+/// order they solved it.
+pub fn sub_standings(
+    conn: &mut DbConnection,
+    sub: &str,
+    metric: Option<&crate::catalogue::MetricInfo>,
+) -> QueryResult<Vec<SubStanding>> {
+    use schema::accounts::dsl as a;
+    use schema::solves::dsl as s;
+    let mut out = match metric {
+        Some(m) => {
+            use schema::attempts::dsl as t;
+            let rows: Vec<(i64, i64, String, i64)> = t::attempts
+                .filter(t::sub_challenge.eq(sub).and(t::passed.eq(true)))
+                .order(t::id.asc())
+                .select((t::id, t::account_id, t::verdict, t::created_ms))
+                .load(conn)?;
+            let names: BTreeMap<i64, String> =
+                a::accounts.select((a::id, a::username)).load(conn)?.into_iter().collect();
+            let scored = rows.into_iter().filter_map(|(id, acc, verdict, at)| {
+                let v: serde_json::Value = serde_json::from_str(&verdict).ok()?;
+                let score = v.get("score")?.as_f64().filter(|x| x.is_finite())?;
+                Some((id, acc, score, at))
+            });
+            rank_scores(scored, m.higher_is_better, &names)
+        }
+        None => {
+            let rows: Vec<(String, i64, bool, i64)> = s::solves
+                .inner_join(a::accounts.on(a::id.eq(s::account_id)))
+                .filter(s::sub_challenge.eq(sub))
+                .order((s::created_ms.asc(), a::username.asc()))
+                .select((a::username, s::points, s::first_solve, s::created_ms))
+                .load(conn)?;
+            rows.into_iter()
+                .map(|(username, points, first_solve, at_ms)| SubStanding {
+                    rank: 0,
+                    username,
+                    score: None,
+                    attempt: None,
+                    points: Some(points),
+                    first_solve,
+                    at_ms,
+                })
+                .collect()
+        }
+    };
+    for (i, r) in out.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
     Ok(out)
+}
+
+/// Ranks `(attempt, account, score, at)` by each account's best score (the earliest attempt
+/// that reached it), best first; equal scores go to the earlier attempt. The account with the
+/// earliest attempt of all is the first solver.
+pub fn rank_scores(
+    scored: impl IntoIterator<Item = (i64, i64, f64, i64)>,
+    higher_is_better: bool,
+    names: &BTreeMap<i64, String>,
+) -> Vec<SubStanding> {
+    let better = |a: f64, b: f64| if higher_is_better { a > b } else { a < b };
+    let mut best: BTreeMap<i64, (i64, f64, i64)> = BTreeMap::new();
+    let mut first: Option<(i64, i64)> = None;
+    for (id, acc, score, at) in scored {
+        if first.is_none_or(|(f, _)| id < f) {
+            first = Some((id, acc));
+        }
+        match best.get(&acc) {
+            Some(&(_, b, _)) if !better(score, b) => {}
+            _ => {
+                best.insert(acc, (id, score, at));
+            }
+        }
+    }
+    let mut rows: Vec<(i64, (i64, f64, i64))> = best.into_iter().collect();
+    rows.sort_by(|(_, (ia, sa, _)), (_, (ib, sb, _))| {
+        let by_score = if higher_is_better { sb.total_cmp(sa) } else { sa.total_cmp(sb) };
+        by_score.then(ia.cmp(ib))
+    });
+    rows.into_iter()
+        .map(|(acc, (id, score, at))| SubStanding {
+            rank: 0,
+            username: names.get(&acc).cloned().unwrap_or_default(),
+            score: Some(score),
+            attempt: Some(id),
+            points: None,
+            first_solve: first.is_some_and(|(_, f)| f == acc),
+            at_ms: at,
+        })
+        .collect()
 }
 
 /// `GET /api/leaderboard`: every account with a solve, ranked.
 pub async fn leaderboard(
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows = standings(&state, None).await?;
+    let rows = state.db(|conn| Ok(standings(conn, None)?)).await?;
     Ok(Json(serde_json::json!({ "standings": rows })))
 }
 
@@ -219,6 +344,29 @@ pub async fn challenge_leaderboard(
     State(state): State<AppState>,
     Path(challenge): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows = standings(&state, Some(&challenge)).await?;
+    let c = challenge.clone();
+    let rows = state.db(move |conn| Ok(standings(conn, Some(&c))?)).await?;
     Ok(Json(serde_json::json!({ "challenge": challenge, "standings": rows })))
+}
+
+/// `GET /api/leaderboard/{challenge}/{sub}`: one sub-challenge's board; an open problem is
+/// ranked by its metric.
+pub async fn sub_leaderboard(
+    State(state): State<AppState>,
+    Path((challenge, sub)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = format!("{challenge}/{sub}");
+    let cat = &state.inner.catalogue;
+    let info = cat.sub_challenge(&id).ok_or_else(|| {
+        ApiError::not_found(format!("no sub-challenge {id:?} in the catalogue; see /challenges"))
+    })?;
+    let metric = cat.metric(&info);
+    let (sub_id, m) = (id.clone(), metric.clone());
+    let rows = state.db(move |conn| Ok(sub_standings(conn, &sub_id, m.as_ref())?)).await?;
+    Ok(Json(serde_json::json!({
+        "sub_challenge": id,
+        "ranked_by": if metric.is_some() { "metric" } else { "solve_time" },
+        "metric": metric,
+        "standings": rows,
+    })))
 }

@@ -51,13 +51,11 @@ pub async fn unlock(
         return (StatusCode::FORBIDDEN, why).into_response();
     }
     let full = format!("{id}/{}", f.sub);
-    let cost = state
-        .inner
-        .catalogue
-        .challenges()
-        .and_then(|c| c.find(&full))
-        .and_then(|(_, s)| usize::try_from(f.hint).ok().and_then(|i| s.hints.get(i)))
-        .map(|h| i64::from(h.cost));
+    let cost = state.inner.catalogue.challenges().and_then(|c| {
+        c.find(&full)
+            .and_then(|(_, s)| usize::try_from(f.hint).ok().and_then(|i| s.hints.get(i)))
+            .map(|h| i64::from(h.cost))
+    });
     let Some(cost) = cost else {
         let msg = format!("sub-challenge {full:?} has no hint {}", f.hint + 1);
         return (StatusCode::NOT_FOUND, msg).into_response();

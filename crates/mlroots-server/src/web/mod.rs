@@ -13,17 +13,23 @@
 //! response. [`practice_outcome`] is the one route that reveals a hidden performance, and
 //! only for a finished episode of a *practice* session.
 
+pub mod admin;
 pub mod curves;
 pub mod hints;
 pub mod legend;
 mod pages;
+pub mod public_url;
 pub mod replay;
 pub mod share;
+pub mod solutions;
 mod svg;
 mod words;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod admin_tests;
 
 use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -61,6 +67,9 @@ pub fn router() -> Router<AppState> {
         .route("/leaderboard", get(pages::leaderboard))
         .route("/attempts/{id}/replay", get(replay::replay))
         .route("/api/practice/{id}/outcome", get(practice_outcome))
+        .route("/challenges/{id}/writeups", post(solutions::submit))
+        .route("/admin", get(admin::page))
+        .route("/admin/reload", post(admin::reload))
         .route("/static/{file}", get(static_file))
         .route("/attempts/{id}/share", post(share::create))
         .route("/attempts/{id}/unshare", post(share::delete))

@@ -122,7 +122,7 @@ fn error_page(c: Ctx, status: StatusCode, message: impl Into<String>) -> Respons
     page(status, c.set_cookie, ErrorPage { nav: c.nav, title, message: message.into() }.render())
 }
 
-fn challenges(state: &AppState) -> Option<&ChallengeCatalogue> {
+fn challenges(state: &AppState) -> Option<ChallengeCatalogue> {
     state.inner.catalogue.challenges()
 }
 
@@ -138,9 +138,8 @@ struct HomePage {
     url: String,
 }
 
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    super::public_url::base_url(&state.inner.config, headers)
 }
 
 /// `GET /`: what this is and how to start.
@@ -160,8 +159,12 @@ pub async fn home(
             })
         })
         .unwrap_or_else(|| "env/absent-supervisor".to_string());
-    let t =
-        HomePage { nav: c.nav, title: "ML Roots You".into(), first_sub, url: base_url(&headers) };
+    let t = HomePage {
+        nav: c.nav,
+        title: "ML Roots You".into(),
+        first_sub,
+        url: base_url(&state, &headers),
+    };
     page(StatusCode::OK, c.set_cookie, t.render())
 }
 
@@ -300,19 +303,17 @@ pub async fn logout_submit(
 // ----------------------------------------------------------------------------------------
 // Catalogue and challenge pages
 
-/// Sub-challenges solved by the viewer, and the number of solvers of each sub-challenge.
+/// Sub-challenges solved by the viewer, and the number of solvers of each sub-challenge
+/// (from the `solves` table, as the leaderboards).
 async fn solves(
     state: &AppState,
     account: Option<i64>,
 ) -> (BTreeSet<String>, std::collections::BTreeMap<String, i64>) {
     state
         .db(move |conn| {
-            use schema::attempts::dsl as a;
-            let rows: Vec<(String, i64)> = a::attempts
-                .filter(a::passed.eq(true))
-                .select((a::sub_challenge, a::account_id))
-                .distinct()
-                .load(conn)?;
+            use schema::solves::dsl as a;
+            let rows: Vec<(String, i64)> =
+                a::solves.select((a::sub_challenge, a::account_id)).load(conn)?;
             let mut mine = BTreeSet::new();
             let mut count = std::collections::BTreeMap::new();
             for (sub, acc) in rows {
@@ -437,6 +438,8 @@ struct ChallengePage {
     statement: String,
     subs: Vec<SubView>,
     attempts: Vec<AttemptView>,
+    /// After a solve: the official writeup and the solvers' (`templates/solutions.html`).
+    solutions: Option<super::solutions::Solutions>,
     curves: Vec<super::curves::SubCurves>,
 }
 
@@ -499,7 +502,7 @@ pub async fn challenge(
     Path(id): Path<String>,
 ) -> Response {
     let c = ctx(&state, &headers, auth).await;
-    let Some(ch) = challenges(&state).and_then(|cat| cat.challenge(&id)).cloned() else {
+    let Some(ch) = challenges(&state).and_then(|cat| cat.challenge(&id).cloned()) else {
         return error_page(
             c,
             StatusCode::NOT_FOUND,
@@ -582,6 +585,12 @@ pub async fn challenge(
         }
         None => Vec::new(),
     };
+    let solutions = match challenges(&state) {
+        Some(cat) => {
+            super::solutions::for_page(&state, &cat, &ch.id, account, c.nav.user.clone()).await
+        }
+        None => None,
+    };
     let curves = match account {
         Some(acc) => {
             let subs = ch.subs.iter().map(|s| (format!("{}/{}", ch.id, s.id), s.id.clone()));
@@ -590,6 +599,7 @@ pub async fn challenge(
         None => Vec::new(),
     };
     let t = ChallengePage {
+        solutions,
         nav: c.nav,
         title: ch.title.clone(),
         id: ch.id.clone(),
@@ -638,7 +648,7 @@ async fn account_page(
         tokens,
         secret,
         error,
-        url: base_url(headers),
+        url: base_url(state, headers),
     };
     page(status, c.set_cookie, t.render())
 }
@@ -662,6 +672,8 @@ pub struct TokenForm {
     scope_sessions: Option<String>,
     #[serde(default)]
     scope_read: Option<String>,
+    #[serde(default)]
+    scope_admin: Option<String>,
     #[serde(default)]
     expires_in_days: String,
 }
@@ -687,6 +699,9 @@ pub async fn token_create(
     }
     if f.scope_read.is_some() {
         scopes.push("read".to_string());
+    }
+    if f.scope_admin.is_some() {
+        scopes.push("admin".to_string());
     }
     let days = f.expires_in_days.trim();
     let expires_in_days = if days.is_empty() {
@@ -891,10 +906,31 @@ pub async fn practice_outcome(
 struct Row {
     rank: usize,
     user: String,
-    points: u32,
+    points: i64,
     solves: usize,
     firsts: usize,
     me: bool,
+}
+
+/// A row of one sub-challenge's board.
+struct SubRow {
+    rank: usize,
+    user: String,
+    /// The metric value (open problems) or the points.
+    value: String,
+    first: bool,
+    me: bool,
+}
+
+/// One sub-challenge's board on the page.
+struct SubBoard {
+    id: String,
+    title: String,
+    /// What the value column holds.
+    column: String,
+    /// How it ranks, in words.
+    how: String,
+    rows: Vec<SubRow>,
 }
 
 #[derive(Template)]
@@ -904,65 +940,30 @@ struct LeaderboardPage {
     title: String,
     challenge: Option<String>,
     challenges: Vec<(String, String)>,
+    /// The sub-challenges of the chosen challenge, for their boards.
+    subs: Vec<(String, String)>,
+    /// Every open problem: (id, title).
+    open: Vec<(String, String)>,
     rows: Vec<Row>,
+    sub: Option<SubBoard>,
 }
 
-/// `?challenge=` of the leaderboard.
+/// `?challenge=` or `?sub=` of the leaderboard.
 #[derive(Deserialize)]
 pub struct BoardQuery {
     #[serde(default)]
     challenge: Option<String>,
+    #[serde(default)]
+    sub: Option<String>,
 }
 
-/// The ranking of accounts by the points of the sub-challenges they solved (each counted
-/// once), over the whole catalogue or one challenge; ties go to whoever reached the score
-/// first. Each unlocked hint's cost comes off its sub-challenge's points (never below 0).
-/// `firsts` counts first solves.
-pub fn rank(
-    cat: &ChallengeCatalogue,
-    challenge: Option<&str>,
-    solves: &[(i64, String, i64)],
-    unlocks: &[(i64, String, i64)],
-) -> Vec<(i64, u32, usize, usize)> {
-    use std::collections::BTreeMap;
-    let points = |sub: &str| -> Option<u32> {
-        let (c, s) = cat.find(sub)?;
-        (challenge.is_none_or(|id| id == c.id)).then_some(s.points)
-    };
-    // The first solve of each (account, sub), and the first solver of each sub.
-    let mut first: BTreeMap<(i64, &str), i64> = BTreeMap::new();
-    let mut first_solver: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for (acc, sub, ms) in solves {
-        if points(sub).is_none() {
-            continue;
-        }
-        let e = first.entry((*acc, sub.as_str())).or_insert(*ms);
-        *e = (*e).min(*ms);
-        let f = first_solver.entry(sub.as_str()).or_insert((*ms, *acc));
-        if (*ms, *acc) < *f {
-            *f = (*ms, *acc);
-        }
-    }
-    let mut by_acc: BTreeMap<i64, (u32, usize, usize, i64)> = BTreeMap::new();
-    for ((acc, sub), ms) in &first {
-        let e = by_acc.entry(*acc).or_insert((0, 0, 0, 0));
-        let cost: u32 = unlocks
-            .iter()
-            .filter(|(a, s, _)| a == acc && s == sub)
-            .filter_map(|(_, s, k)| cat.find(s)?.1.hints.get(usize::try_from(*k).ok()?))
-            .map(|h| h.cost)
-            .sum();
-        e.0 += points(sub).unwrap_or(0).saturating_sub(cost);
-        e.1 += 1;
-        e.2 += usize::from(first_solver.get(sub).is_some_and(|f| f.1 == *acc));
-        e.3 = e.3.max(*ms);
-    }
-    let mut rows: Vec<(i64, (u32, usize, usize, i64))> = by_acc.into_iter().collect();
-    rows.sort_by_key(|(acc, (p, _, _, last))| (std::cmp::Reverse(*p), *last, *acc));
-    rows.into_iter().map(|(acc, (p, n, f, _))| (acc, p, n, f)).collect()
+fn fmt_score(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{x:.0}") } else { format!("{x:.3}") }
 }
 
-/// `GET /leaderboard?challenge=ID`: the global ranking, or one challenge's.
+/// `GET /leaderboard?challenge=ID` or `?sub=CHALLENGE/SUB`: the global ranking, one
+/// challenge's, or one sub-challenge's board (an open problem ranked by its metric). The
+/// ranking is [`crate::scoring::standings`], the API's.
 pub async fn leaderboard(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -973,7 +974,19 @@ pub async fn leaderboard(
     let Some(cat) = challenges(&state) else {
         return error_page(c, StatusCode::NOT_FOUND, "this server has no challenges to rank");
     };
-    if let Some(id) = &q.challenge
+    let found = q.sub.as_deref().map(|id| (id, cat.find(id)));
+    if let Some((id, None)) = found {
+        return error_page(
+            c,
+            StatusCode::NOT_FOUND,
+            format!("there is no sub-challenge {id:?}; see /challenges"),
+        );
+    }
+    let challenge = match found {
+        Some((_, Some((ch, _)))) => Some(ch.id.clone()),
+        _ => q.challenge.clone(),
+    };
+    if let Some(id) = &challenge
         && cat.challenge(id).is_none()
     {
         return error_page(
@@ -982,42 +995,98 @@ pub async fn leaderboard(
             format!("there is no challenge {id:?}; see /challenges"),
         );
     }
-    let loaded = state
-        .db(|conn| {
-            use schema::accounts::dsl as acc;
-            use schema::attempts::dsl as a;
-            let solves: Vec<(i64, String, i64)> = a::attempts
-                .filter(a::passed.eq(true))
-                .select((a::account_id, a::sub_challenge, a::created_ms))
-                .load(conn)?;
-            let names: Vec<(i64, String)> =
-                acc::accounts.select((acc::id, acc::username)).load(conn)?;
-            Ok((solves, names, super::hints::all(conn)?))
-        })
-        .await;
-    let (solves, names, unlocks) = match loaded {
-        Ok(x) => x,
-        Err(e) => return error_page(c, e.status, e.message),
+    let me = c.nav.user.clone();
+    let sub = match found {
+        Some((id, Some((_, s)))) => {
+            let metric = state
+                .inner
+                .catalogue
+                .sub_challenge(id)
+                .and_then(|info| state.inner.catalogue.metric(&info));
+            let (sid, m) = (id.to_string(), metric.clone());
+            let rows = match state
+                .db(move |conn| Ok(crate::scoring::sub_standings(conn, &sid, m.as_ref())?))
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => return error_page(c, e.status, e.message),
+            };
+            let (column, how) = match &metric {
+                Some(m) => (
+                    m.text.clone(),
+                    format!(
+                        "An open problem: each learner's best passed attempt by {} ({} is better); ties go to the earlier attempt.",
+                        m.text,
+                        if m.higher_is_better { "higher" } else { "lower" }
+                    ),
+                ),
+                None => ("Points".into(), "Solvers in the order they solved it.".into()),
+            };
+            Some(SubBoard {
+                id: id.to_string(),
+                title: s.title.clone(),
+                column,
+                how,
+                rows: rows
+                    .into_iter()
+                    .map(|r| SubRow {
+                        rank: r.rank,
+                        me: me.as_deref() == Some(r.username.as_str()),
+                        user: r.username,
+                        value: r
+                            .score
+                            .map(fmt_score)
+                            .or(r.points.map(|p| p.to_string()))
+                            .unwrap_or_default(),
+                        first: r.first_solve,
+                    })
+                    .collect(),
+            })
+        }
+        _ => None,
     };
-    let names: std::collections::BTreeMap<i64, String> = names.into_iter().collect();
-    let me = c.auth.as_ref().map(|a| a.account_id);
-    let rows = rank(cat, q.challenge.as_deref(), &solves, &unlocks)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (acc, points, solves, firsts))| Row {
-            rank: i + 1,
-            user: names.get(&acc).cloned().unwrap_or_default(),
-            points,
-            solves,
-            firsts,
-            me: Some(acc) == me,
+    let rows = if sub.is_some() {
+        Vec::new()
+    } else {
+        let ch = challenge.clone();
+        match state.db(move |conn| Ok(crate::scoring::standings(conn, ch.as_deref())?)).await {
+            Ok(r) => r
+                .into_iter()
+                .map(|s| Row {
+                    rank: s.rank,
+                    me: me.as_deref() == Some(s.username.as_str()),
+                    user: s.username,
+                    points: s.points,
+                    solves: s.solves,
+                    firsts: s.first_solves,
+                })
+                .collect(),
+            Err(e) => return error_page(c, e.status, e.message),
+        }
+    };
+    let challenges = cat.challenges().iter().map(|ch| (ch.id.clone(), ch.title.clone())).collect();
+    let subs = challenge
+        .as_deref()
+        .and_then(|id| cat.challenge(id))
+        .map(|ch| {
+            ch.subs.iter().map(|s| (format!("{}/{}", ch.id, s.id), s.title.clone())).collect()
+        })
+        .unwrap_or_default();
+    let open = cat
+        .challenges()
+        .iter()
+        .flat_map(|ch| {
+            ch.subs
+                .iter()
+                .filter(|s| s.metric.is_some())
+                .map(move |s| (format!("{}/{}", ch.id, s.id), s.title.clone()))
         })
         .collect();
-    let challenges = cat.challenges().iter().map(|ch| (ch.id.clone(), ch.title.clone())).collect();
-    let title = match &q.challenge {
-        Some(id) => format!("Leaderboard: {id}"),
-        None => "Leaderboard".into(),
+    let title = match (&sub, &challenge) {
+        (Some(b), _) => format!("Leaderboard: {}", b.id),
+        (None, Some(id)) => format!("Leaderboard: {id}"),
+        (None, None) => "Leaderboard".into(),
     };
-    let t = LeaderboardPage { nav: c.nav, title, challenge: q.challenge, challenges, rows };
+    let t = LeaderboardPage { nav: c.nav, title, challenge, challenges, subs, open, rows, sub };
     page(StatusCode::OK, c.set_cookie, t.render())
 }

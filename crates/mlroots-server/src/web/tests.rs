@@ -8,22 +8,22 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use crate::{AppState, ChallengeCatalogue, Config, app, start};
+use crate::{AppState, Config, app, start};
 
-struct Site {
-    state: AppState,
+pub(super) struct Site {
+    pub(super) state: AppState,
     _dir: tempfile::TempDir,
 }
 
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(super) struct Resp {
+    pub(super) status: StatusCode,
+    pub(super) headers: axum::http::HeaderMap,
+    pub(super) body: String,
 }
 
 /// A browser: its cookies.
 #[derive(Default, Clone)]
-struct Browser {
+pub(super) struct Browser {
     cookies: Vec<(String, String)>,
 }
 
@@ -42,25 +42,31 @@ impl Browser {
             }
         }
     }
-    fn get(&self, name: &str) -> String {
+    pub(super) fn get(&self, name: &str) -> String {
         self.cookies.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 }
 
 impl Site {
-    async fn start() -> Site {
+    pub(super) async fn start() -> Site {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../challenges");
+        Site::start_with(&root, |_| {}).await
+    }
+
+    /// A site over the (reloadable) catalogue folder `root`, with settings changed by `edit`.
+    pub(super) async fn start_with(root: &std::path::Path, edit: impl FnOnce(&mut Config)) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().join("web.db").to_string_lossy().into_owned();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../challenges");
-        let cat = ChallengeCatalogue::load(&root, b"web-test-secret-0123456789".to_vec()).unwrap();
+        let cat = crate::LiveCatalogue::load(root, b"web-test-secret-0123456789".to_vec()).unwrap();
         let mut config = Config::new(&url);
         config.shards = 1;
         config.pool_size = 2;
+        edit(&mut config);
         let state = start(config, Arc::new(cat)).await.unwrap();
         Site { state, _dir: dir }
     }
 
-    async fn send(
+    pub(super) async fn send(
         &self,
         b: &mut Browser,
         method: &str,
@@ -89,11 +95,11 @@ impl Site {
         r
     }
 
-    async fn page(&self, b: &mut Browser, path: &str) -> Resp {
+    pub(super) async fn page(&self, b: &mut Browser, path: &str) -> Resp {
         self.send(b, "GET", path, None, None).await
     }
 
-    async fn form(&self, b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Resp {
+    pub(super) async fn form(&self, b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
@@ -103,7 +109,7 @@ impl Site {
         self.send(b, "POST", path, Some(form), Some("http://site.test")).await
     }
 
-    async fn json(
+    pub(super) async fn json(
         &self,
         b: &mut Browser,
         method: &str,
@@ -123,7 +129,7 @@ impl Site {
     }
 
     /// Registers `name` through the form, which logs it in.
-    async fn register(&self, name: &str) -> Browser {
+    pub(super) async fn register(&self, name: &str) -> Browser {
         let mut b = Browser::default();
         let r = self.page(&mut b, "/register").await;
         assert_eq!(r.status, 200);
@@ -421,26 +427,25 @@ async fn leaderboard_ranks_by_points_of_distinct_solves_with_first_solves() {
     let empty = s.page(&mut alice, "/leaderboard").await;
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("No solve yet"));
-    // alice solves AS-X twice (counted once) at t=20, 25; bobby solves AS-X at t=10 (first)
-    // and fails another.
+    // Solves as the attempt transaction records them: bobby solves AS-X first (t=10),
+    // alice at t=20; both have the same points, so bobby (there first) ranks first; alice
+    // also solves SE-X of the same challenge at t=30 for fewer points than AS-X + SE-X...
+    let sub = "C03-safety-gridworlds/AS-X";
+    let points =
+        i64::from(s.state.inner.catalogue.challenges().unwrap().find(sub).unwrap().1.points);
     s.state
-        .db(|conn| {
-            use crate::db::schema::attempts::dsl as a;
-            for (acc, sub, passed, ms) in [
-                (1i64, "C03-safety-gridworlds/AS-X", true, 20i64),
-                (1, "C03-safety-gridworlds/AS-X", true, 25),
-                (2, "C03-safety-gridworlds/AS-X", true, 10),
-                (2, "C03-safety-gridworlds/SI-X", false, 30),
-                (2, "env/boat-race", true, 5),
-            ] {
-                diesel::insert_into(a::attempts)
+        .db(move |conn| {
+            use crate::db::schema::solves::dsl as v;
+            for (acc, at, first) in [(2i64, 10i64, true), (1, 20, false)] {
+                diesel::insert_into(v::solves)
                     .values((
-                        a::account_id.eq(acc),
-                        a::sub_challenge.eq(sub),
-                        a::session_id.eq(0i64),
-                        a::passed.eq(passed),
-                        a::verdict.eq("{}"),
-                        a::created_ms.eq(ms),
+                        v::account_id.eq(acc),
+                        v::sub_challenge.eq(sub),
+                        v::challenge.eq("C03-safety-gridworlds"),
+                        v::attempt_id.eq(at),
+                        v::points.eq(points),
+                        v::first_solve.eq(first),
+                        v::created_ms.eq(at),
                     ))
                     .execute(conn)?;
             }
@@ -449,26 +454,38 @@ async fn leaderboard_ranks_by_points_of_distinct_solves_with_first_solves() {
         .await
         .unwrap();
     use diesel::prelude::*;
-    let cat = s.state.inner.catalogue.challenges().unwrap();
-    let solves: Vec<(i64, String, i64)> = vec![
-        (1, "C03-safety-gridworlds/AS-X".into(), 20),
-        (1, "C03-safety-gridworlds/AS-X".into(), 25),
-        (2, "C03-safety-gridworlds/AS-X".into(), 10),
-        (2, "env/boat-race".into(), 5),
-    ];
-    let points = cat.find("C03-safety-gridworlds/AS-X").unwrap().1.points;
-    assert_eq!(
-        super::pages::rank(cat, None, &solves, &[]),
-        vec![(2, points, 1, 1), (1, points, 1, 0)],
-        "same points: the earlier solver first; a repeat counts once; env/ ids score nothing"
-    );
-    assert!(super::pages::rank(cat, Some("C99"), &solves, &[]).is_empty());
     let page = s.page(&mut alice, "/leaderboard").await;
     let (b, a) = (page.body.find("bobby").unwrap(), page.body.find("alice (you)").unwrap());
     assert!(b < a, "bobby ranks first");
+    // The page and the API are one ranking.
+    let (st, api) = s.json(&mut alice, "GET", "/api/leaderboard", serde_json::json!({})).await;
+    assert_eq!(st, 200);
+    let names: Vec<&str> = api["standings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bobby", "alice"]);
+    assert_eq!(api["standings"][0]["points"], points);
+    assert_eq!(api["standings"][0]["first_solves"], 1);
     let per = s.page(&mut alice, "/leaderboard?challenge=C03-safety-gridworlds").await;
     assert!(per.body.contains("bobby"));
+    assert!(per.body.contains(&format!("/leaderboard?sub={sub}")), "links to each sub's board");
     assert_eq!(s.page(&mut alice, "/leaderboard?challenge=C99").await.status, 404);
+    assert_eq!(s.page(&mut alice, "/leaderboard?sub=C03-safety-gridworlds/NOPE").await.status, 404);
+    // One sub-challenge's board lists its solvers in solve order.
+    let board = s.page(&mut alice, &format!("/leaderboard?sub={sub}")).await;
+    assert_eq!(board.status, 200);
+    assert!(board.body.contains("Solvers in the order they solved it"));
+    assert!(board.body.find("bobby").unwrap() < board.body.find("alice (you)").unwrap());
+    let (st, api) =
+        s.json(&mut alice, "GET", &format!("/api/leaderboard/{sub}"), serde_json::json!({})).await;
+    assert_eq!(st, 200, "{api}");
+    assert_eq!(api["ranked_by"], "solve_time");
+    assert_eq!(api["standings"][0]["username"], "bobby");
+    assert_eq!(api["standings"][0]["first_solve"], true);
+    assert_eq!(api["standings"][1]["points"], points);
     // The challenge page marks the solve.
     let ch = s.page(&mut alice, "/challenges/C03-safety-gridworlds").await;
     assert!(ch.body.contains("<span class=\"solved\">solved</span>"));
@@ -502,16 +519,19 @@ async fn hints_unlock_show_their_text_and_cost_points() {
     let bad = [("csrf", "x"), ("sub", "AS-X"), ("hint", "1")];
     assert_eq!(s.form(&mut b, "/challenges/C03-safety-gridworlds/hints", &bad).await.status, 403);
 
-    let cat = s.state.inner.catalogue.challenges().unwrap();
-    let sub = "C03-safety-gridworlds/AS-X".to_string();
-    let points = cat.find(&sub).unwrap().1.points;
-    let solves = vec![(1, sub.clone(), 5)];
-    let unlocks = vec![(1, sub.clone(), 0), (1, sub.clone(), 1), (2, sub.clone(), 0)];
-    assert_eq!(
-        super::pages::rank(cat, None, &solves, &unlocks),
-        vec![(1, points - 10 - 20, 1, 1)],
-        "each unlocked hint of a solved sub-challenge costs its points"
-    );
+    // A solve after the unlock costs the hint (10 points), on the page and the API alike.
+    let sub = "C03-safety-gridworlds/AS-X";
+    let points =
+        i64::from(s.state.inner.catalogue.challenges().unwrap().find(sub).unwrap().1.points);
+    let worth = ("C03-safety-gridworlds".to_string(), points as u32);
+    s.state
+        .db(move |conn| Ok(crate::scoring::record_solve(conn, 1, sub, 1, &worth)?))
+        .await
+        .unwrap();
+    let (_, api) = s.json(&mut b, "GET", "/api/leaderboard", serde_json::json!({})).await;
+    assert_eq!(api["standings"][0]["points"], points - 10, "{api}");
+    let page = s.page(&mut b, "/leaderboard").await;
+    assert!(page.body.contains(&format!("<td>{}</td>", points - 10)), "{}", page.body);
 }
 
 #[tokio::test]

@@ -10,11 +10,13 @@ mod limits;
 mod openapi_doc;
 mod pg;
 mod score;
+mod solutions;
 mod submit;
 
 use harness::*;
 use limits::{rate_limits, train_budget};
 use score::scoring;
+use solutions::writeups_boards_and_reload;
 use submit::submissions;
 
 macro_rules! checks {
@@ -61,6 +63,7 @@ checks!(
     train_budget,
     scoring,
     submissions,
+    writeups_boards_and_reload,
 );
 
 async fn accounts(url: String) {

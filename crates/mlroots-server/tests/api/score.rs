@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 /// Runs one evaluation of `PASS/eval` (one episode, always passed); returns the attempt.
-async fn pass(s: &Server, who: &Who) -> Value {
+pub async fn pass(s: &Server, who: &Who) -> Value {
     let (st, o) = s.call("POST", "/api/sessions", Some(open_req("PASS/eval", "eval")), who).await;
     assert_eq!(st, 201, "{o}");
     let id = o["id"].as_i64().unwrap();
