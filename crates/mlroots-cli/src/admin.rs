@@ -125,15 +125,6 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(super::dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
-        assert_eq!(super::dechunk(""), "");
-    }
-}
-
 pub fn run(cmd: &Admin) -> anyhow::Result<()> {
     match cmd {
         Admin::Reload { url, token } => reload(url, token),
@@ -165,5 +156,14 @@ pub fn run(cmd: &Admin) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chunked_bodies_are_joined() {
+        assert_eq!(super::dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
+        assert_eq!(super::dechunk(""), "");
     }
 }
