@@ -93,19 +93,26 @@ fn scoring_changes_need_a_version_bump() {
     let dir = copy_catalogue("lock");
     let root = dir.display().to_string();
     let toml = dir.join("C03-safety-gridworlds/challenge.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let version: u32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("challenge.toml has a version line");
     edit(&toml, "\"eval.mean.performance >= 40.5\"", "\"eval.mean.performance >= 40\"");
     let o = mlroots(&["lint", &root]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("AS-S: the scoring changed but the version is still 1"),
+        stderr(&o)
+            .contains(&format!("AS-S: the scoring changed but the version is still {version}")),
         "{}",
         stderr(&o)
     );
     let o = mlroots(&["lint", &root, "--update-lock"]);
     assert_eq!(o.status.code(), Some(1), "the lock cannot hide a change");
-    edit(&toml, "version = 1", "version = 2");
+    edit(&toml, &format!("version = {version}"), &format!("version = {}", version + 1));
     let o = mlroots(&["lint", &root]);
-    assert!(stderr(&o).contains("v2 is not recorded"), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("v{} is not recorded", version + 1)), "{}", stderr(&o));
     let o = mlroots(&["lint", &root, "--update-lock"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = mlroots(&["lint", &root]);
@@ -122,7 +129,13 @@ fn challenges_lists_the_catalogue() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let c03 = v.as_array().unwrap().iter().find(|c| c["id"] == "C03-safety-gridworlds").unwrap();
-    assert_eq!(c03["subs"].as_array().unwrap().len(), 19);
+    // Every [[sub]] of the file, in the file's order.
+    let toml = std::fs::read_to_string(
+        std::path::Path::new(&root_arg()).join("C03-safety-gridworlds/challenge.toml"),
+    )
+    .unwrap();
+    let in_file = toml.lines().filter(|l| l.trim() == "[[sub]]").count();
+    assert_eq!(c03["subs"].as_array().unwrap().len(), in_file);
     assert_eq!(c03["subs"][0]["id"], "SI-X");
     let o = mlroots(&["challenges", "--root", &root_arg()]);
     assert!(stdout(&o).contains("Gridworld Gauntlet") && stdout(&o).contains("TT-1"));

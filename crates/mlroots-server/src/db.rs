@@ -280,3 +280,29 @@ pub fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The migration folder names of one backend, sorted.
+    fn migrations(backend: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn migration_versions_are_unique_and_the_same_on_both_backends() {
+        // Diesel keys a migration by the version before the first '_': two folders with one
+        // version (say, from two branches) would run only one of them.
+        let sqlite = migrations("sqlite");
+        assert_eq!(sqlite, migrations("postgres"), "both backends need the same migrations");
+        let mut versions: Vec<&str> =
+            sqlite.iter().map(|n| n.split('_').next().unwrap_or(n)).collect();
+        versions.dedup();
+        assert_eq!(versions.len(), sqlite.len(), "a migration version is used twice: {sqlite:?}");
+    }
+}

@@ -424,6 +424,8 @@ struct AttemptView {
     id: i64,
     sub: String,
     passed: bool,
+    /// Evaluated through a session (its episodes can be replayed), not a submitted artefact.
+    replay: bool,
     lines: Vec<String>,
 }
 
@@ -569,16 +571,18 @@ pub async fn challenge(
                         .filter(a::account_id.eq(acc).and(a::sub_challenge.like(prefix)))
                         .order(a::id.desc())
                         .limit(50)
-                        .select((a::id, a::sub_challenge, a::passed, a::verdict))
-                        .load::<(i64, String, bool, String)>(conn)?)
+                        .select((a::id, a::sub_challenge, a::passed, a::session_id, a::verdict))
+                        .load::<(i64, String, bool, i64, String)>(conn)?)
                 })
                 .await
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(id, sub, passed, v)| AttemptView {
+                .map(|(id, sub, passed, session, v)| AttemptView {
                     id,
                     sub,
                     passed,
+                    // Submissions store no session (0): there are no episodes to replay.
+                    replay: session != 0,
                     lines: verdict_lines(&serde_json::from_str(&v).unwrap_or_default()),
                 })
                 .collect()

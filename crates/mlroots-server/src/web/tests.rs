@@ -842,3 +842,17 @@ async fn challenge_page_plots_the_viewers_own_training_only() {
     assert_eq!(rows.iter().map(|e| e.ret).collect::<Vec<_>>(), returns);
     assert_eq!(rows.iter().map(|e| e.steps).collect::<Vec<_>>(), vec![3, 5, 3]);
 }
+
+#[tokio::test]
+async fn challenge_page_links_replays_of_session_attempts_only() {
+    let s = Site::start().await;
+    let mut kim = s.register("kim").await;
+    let (session, _) = played(&s, &mut kim, "train", &[&[1, 1, 1]]).await;
+    let evaluated = attempt(&s, 1, session, false).await;
+    let submitted = attempt(&s, 1, 0, false).await; // as POST /api/submissions stores it
+    let r = s.page(&mut kim, "/challenges/C03-safety-gridworlds").await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains(&format!("href=\"/attempts/{evaluated}/replay\"")), "{}", r.body);
+    assert!(!r.body.contains(&format!("/attempts/{submitted}/replay")), "{}", r.body);
+    assert!(r.body.contains("submitted artefact"));
+}
