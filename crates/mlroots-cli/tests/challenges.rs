@@ -131,7 +131,7 @@ fn challenges_lists_the_catalogue() {
     let c03 = v.as_array().unwrap().iter().find(|c| c["id"] == "C03-safety-gridworlds").unwrap();
     // Every [[sub]] of the file, in the file's order.
     let toml = std::fs::read_to_string(
-        std::path::Path::new(&root_arg()).join("C03-safety-gridworlds/challenge.toml"),
+        Path::new(&root_arg()).join("C03-safety-gridworlds/challenge.toml"),
     )
     .unwrap();
     let in_file = toml.lines().filter(|l| l.trim() == "[[sub]]").count();
