@@ -134,14 +134,19 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
             seeds = list(seed)
         items = [{"session": s, "reset": True} | ({} if sd is None else {"seed": int(sd)})
                  for s, sd in zip(self.sessions, seeds)]
-        obs = []
-        for s, r in zip(self.sessions, self.client.batch(items)):
+        obs = [_obs(r["obs"], self._shape) for r in self._batch(items)]
+        self._needs_reset[:] = False
+        return self._stack(obs), {}
+
+    def _batch(self, items: list[dict]) -> list[dict]:
+        """One batch request for ``items`` (one per session, in order); raises the first
+        item's error."""
+        results = self.client.batch(items)
+        for s, r in zip(self.sessions, results):
             if "error" in r:
                 e = r["error"]
                 raise ApiError(400, e["code"], f"session {s}: {e['message']}")
-            obs.append(_obs(r["obs"], self._shape))
-        self._needs_reset[:] = False
-        return self._stack(obs), {}
+        return results
 
     def step(self, actions):
         actions = np.asarray(actions)
@@ -153,10 +158,7 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
         # One request: the sub-environments whose episode ended are reset in the same batch.
         items = [{"session": s, "reset": True} if self._needs_reset[i] else {"session": s, "action": int(actions[i])}
                  for i, s in enumerate(self.sessions)]
-        for i, r in enumerate(self.client.batch(items)):
-            if "error" in r:
-                e = r["error"]
-                raise ApiError(400, e["code"], f"session {self.sessions[i]}: {e['message']}")
+        for i, r in enumerate(self._batch(items)):
             obs[i] = _obs(r["obs"], self._shape)
             if not self._needs_reset[i]:
                 rewards[i] = r["reward"]

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::catalogue::{EpisodeResult, SubChallengeInfo};
 use crate::db::{now_ms, schema};
-use crate::envs::{Frame, SessionMeta, Spaces, StepOut};
+use crate::envs::{Frame, ResetOut, SessionMeta, Spaces, StepOut};
 use crate::error::{ApiError, ApiJson};
 use crate::ledger::{self, Committed, Phase};
 
@@ -68,6 +68,12 @@ pub struct ResetResp {
     pub obs: Vec<f32>,
     /// The public info.
     pub info: mlroots_env::Info,
+}
+
+impl From<ResetOut> for ResetResp {
+    fn from(out: ResetOut) -> Self {
+        ResetResp { obs: out.obs, info: out.info }
+    }
 }
 
 /// `POST /api/sessions/{id}/step` body.
@@ -270,7 +276,7 @@ pub async fn reset(
     };
     let (out, commit) = state.inner.shards.reset(id, auth.account_id, req.seed).await?;
     committed(&state, commit, &[id]).await?;
-    Ok(Json(ResetResp { obs: out.obs, info: out.info }))
+    Ok(Json(ResetResp::from(out)))
 }
 
 async fn step_resp(
@@ -397,17 +403,13 @@ pub async fn step_batch(
     let mut commits = Vec::new();
     let mut resets = Vec::new();
     for item in req.steps.iter().filter(|s| s.reset) {
-        resets.push(
-            match state.inner.shards.reset(item.session, auth.account_id, item.seed).await {
-                Ok((out, commit)) => {
-                    commits.push(commit);
-                    Ok(out)
-                }
-                Err(e) => Err(e),
-            },
-        );
+        let r = state.inner.shards.reset(item.session, auth.account_id, item.seed).await;
+        resets.push(r.map(|(out, commit)| {
+            commits.push(commit);
+            out
+        }));
     }
-    let mut steps = if pairs.is_empty() {
+    let steps = if pairs.is_empty() {
         Vec::new()
     } else {
         let (results, step_commits) = state.inner.shards.step(auth.account_id, &pairs).await?;
@@ -419,12 +421,13 @@ pub async fn step_batch(
         committed(&state, c, &ids).await?;
     }
     let mut out = Vec::with_capacity(req.steps.len());
-    let (mut resets, mut steps) = (resets.into_iter(), steps.drain(..));
+    let (mut resets, mut steps) = (resets.into_iter(), steps.into_iter());
     for item in &req.steps {
         let r = if item.reset {
             match resets.next() {
-                Some(Ok(o)) => serde_json::to_value(ResetResp { obs: o.obs, info: o.info })
-                    .map_err(ApiError::internal)?,
+                Some(Ok(o)) => {
+                    serde_json::to_value(ResetResp::from(o)).map_err(ApiError::internal)?
+                }
                 Some(Err(e)) => error_value(&e),
                 None => return Err(ApiError::internal("a batch reset returned no result")),
             }
