@@ -131,3 +131,38 @@ impl Catalogue for LiveCatalogue {
         self.current().judge_artefact(sub, account, attempt, bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every trait method has a default (for the stand-in catalogues), so a method the live
+    /// catalogue forgets to forward answers the default instead: this walks the real
+    /// catalogue's sub-challenges through both and compares what each method says.
+    #[test]
+    fn the_live_catalogue_answers_as_the_catalogue_it_serves() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../challenges");
+        let live = LiveCatalogue::load(&root, vec![7; 32]).unwrap();
+        let inner = live.current();
+        let mut artefacts = 0;
+        for ch in inner.challenges() {
+            for s in &ch.subs {
+                let id = format!("{}/{}", ch.id, s.id);
+                let sub = inner.sub_challenge(&id).unwrap();
+                assert_eq!(live.sub_challenge(&id), Some(sub.clone()), "{id}");
+                assert_eq!(live.eval_env(&sub), inner.eval_env(&sub), "{id}");
+                assert_eq!(live.eval_seed(&sub, 1, 2, 3), inner.eval_seed(&sub, 1, 2, 3), "{id}");
+                assert_eq!(live.points(&sub), inner.points(&sub), "{id}");
+                assert_eq!(live.hints(&sub), inner.hints(&sub), "{id}");
+                assert_eq!(live.challenge_of(&sub), inner.challenge_of(&sub), "{id}");
+                assert_eq!(live.metric(&sub), inner.metric(&sub), "{id}");
+                assert_eq!(live.artefact(&sub), inner.artefact(&sub), "{id}");
+                artefacts += usize::from(inner.artefact(&sub).is_some());
+                let judged =
+                    |c: &dyn Catalogue| c.judge_artefact(&sub, 1, 2, b"").map(|j| j.stored);
+                assert_eq!(judged(&live), judged(&inner), "{id}");
+            }
+        }
+        assert!(artefacts > 0, "the catalogue has artefact sub-challenges to compare");
+    }
+}
