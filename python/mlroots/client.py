@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import select
+import socket
 import urllib.parse
 from typing import Any
 
@@ -25,6 +26,24 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.message = message
+
+
+class _NoDelay:
+    """Sends each request at once (``TCP_NODELAY``, as urllib3 does). With Nagle's algorithm,
+    a request written in two pieces holds its second piece until the server acknowledges the
+    first, and the server delays that acknowledgement: about 40 ms a step on Linux."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
+
+
+class _Http(_NoDelay, http.client.HTTPConnection):
+    pass
+
+
+class _Https(_NoDelay, http.client.HTTPSConnection):
+    pass
 
 
 class Client:
@@ -56,7 +75,7 @@ class Client:
             conn.close()
             conn = None
         if conn is None:
-            cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
+            cls = _Https if u.scheme == "https" else _Http
             conn = cls(u.hostname, u.port, timeout=self.timeout)
             self._conn, self._conn_url = conn, self.url
         return conn, u.path

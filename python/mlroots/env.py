@@ -121,8 +121,12 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._needs_reset = np.zeros(num_envs, dtype=bool)
 
-    def _stack(self, obs: list[Any]):
-        return np.stack([np.asarray(o, dtype=np.float32 if self._shape else np.int64) for o in obs])
+    def _stack(self, results: list[dict]):
+        """The observations of ``results`` as one array (a single conversion: per-item arrays
+        cost more than the request)."""
+        if self._shape is None:
+            return np.asarray([r["obs"][0] for r in results], dtype=np.int64)
+        return np.asarray([r["obs"] for r in results], dtype=np.float32).reshape((len(results), *self._shape))
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         super().reset(seed=seed if isinstance(seed, int) else None)
@@ -134,9 +138,9 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
             seeds = list(seed)
         items = [{"session": s, "reset": True} | ({} if sd is None else {"seed": int(sd)})
                  for s, sd in zip(self.sessions, seeds)]
-        obs = [_obs(r["obs"], self._shape) for r in self._batch(items)]
+        obs = self._stack(self._batch(items))
         self._needs_reset[:] = False
-        return self._stack(obs), {}
+        return obs, {}
 
     def _batch(self, items: list[dict]) -> list[dict]:
         """One batch request for ``items`` (one per session, in order); raises the first
@@ -150,22 +154,17 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
 
     def step(self, actions):
         actions = np.asarray(actions)
-        n = self.num_envs
-        obs: list[Any] = [None] * n
-        rewards = np.zeros(n, dtype=np.float64)
-        terminated = np.zeros(n, dtype=bool)
-        truncated = np.zeros(n, dtype=bool)
-        # One request: the sub-environments whose episode ended are reset in the same batch.
-        items = [{"session": s, "reset": True} if self._needs_reset[i] else {"session": s, "action": int(actions[i])}
-                 for i, s in enumerate(self.sessions)]
-        for i, r in enumerate(self._batch(items)):
-            obs[i] = _obs(r["obs"], self._shape)
-            if not self._needs_reset[i]:
-                rewards[i] = r["reward"]
-                terminated[i] = r["terminated"]
-                truncated[i] = r["truncated"]
+        # One request: the sub-environments whose episode ended are reset in the same batch
+        # (their reward is 0 and they are neither terminated nor truncated).
+        resetting = self._needs_reset.tolist()
+        items = [{"session": s, "reset": True} if resetting[i] else {"session": s, "action": int(a)}
+                 for i, (s, a) in enumerate(zip(self.sessions, actions.tolist()))]
+        results = self._batch(items)
+        rewards = np.array([r.get("reward", 0.0) for r in results], dtype=np.float64)
+        terminated = np.array([r.get("terminated", False) for r in results], dtype=bool)
+        truncated = np.array([r.get("truncated", False) for r in results], dtype=bool)
         self._needs_reset = terminated | truncated
-        return self._stack(obs), rewards, terminated, truncated, {}
+        return self._stack(results), rewards, terminated, truncated, {}
 
     def close_extras(self, **kwargs):
         for s in self.sessions:

@@ -87,14 +87,17 @@ async fn session(c: &mut Conn) -> i64 {
 }
 
 /// Steps `n_sessions` sessions concurrently, one connection each, for `dur`; paced at
-/// `rate` steps/s in all when given. Returns (steps, seconds, latencies in µs).
+/// `rate` steps/s in all when given. Returns (steps, seconds, latencies in µs from when each
+/// step was due, latencies in µs from when it was sent). The two differ by how late the
+/// client wakes: tokio's timers tick once a millisecond, so a paced step goes out up to a
+/// millisecond after it was due even when nothing is queued.
 async fn single_steps(
     addr: std::net::SocketAddr,
     auth: &str,
     n_sessions: usize,
     dur: Duration,
     rate: Option<f64>,
-) -> (u64, f64, Vec<u32>) {
+) -> (u64, f64, Vec<u32>, Vec<u32>) {
     let gate = Arc::new(tokio::sync::Barrier::new(n_sessions + 1));
     let mut tasks = Vec::new();
     for i in 0..n_sessions {
@@ -111,7 +114,7 @@ async fn single_steps(
             // Spread the sessions' first steps over one period.
             let mut due =
                 start + period.map_or(Duration::ZERO, |p| p * i as u32 / n_sessions as u32);
-            let mut lat = Vec::new();
+            let (mut lat, mut lat_sent) = (Vec::new(), Vec::new());
             let mut k = 0u32;
             while start.elapsed() < dur {
                 if period.is_some() {
@@ -120,8 +123,10 @@ async fn single_steps(
                     due = Instant::now();
                 }
                 let body = format!("{{\"action\":{}}}", k % 4);
+                let sent = Instant::now();
                 let (status, _, out) = c.call("POST", &path, body.as_bytes()).await;
                 lat.push(due.elapsed().as_micros() as u32);
+                lat_sent.push(sent.elapsed().as_micros() as u32);
                 assert_eq!(status, 200, "{}", String::from_utf8_lossy(&out));
                 let v: Value = serde_json::from_slice(&out).unwrap();
                 if v["terminated"] == true || v["truncated"] == true {
@@ -132,16 +137,18 @@ async fn single_steps(
                 }
                 k += 1;
             }
-            lat
+            (lat, lat_sent)
         }));
     }
     gate.wait().await;
     let start = Instant::now();
-    let mut lat = Vec::new();
+    let (mut lat, mut lat_sent) = (Vec::new(), Vec::new());
     for t in tasks {
-        lat.extend(t.await.unwrap());
+        let (a, b) = t.await.unwrap();
+        lat.extend(a);
+        lat_sent.extend(b);
     }
-    (lat.len() as u64, start.elapsed().as_secs_f64(), lat)
+    (lat.len() as u64, start.elapsed().as_secs_f64(), lat, lat_sent)
 }
 
 fn report(what: &str, n: u64, elapsed: f64, mut lat: Vec<u32>) {
@@ -200,12 +207,14 @@ async fn main() {
     // Single steps from `n_sessions` concurrent connections, one session each: first as fast
     // as they can (closed loop: the saturated throughput, where latency is only queueing),
     // then paced at `rate` steps/s in all (open loop: each step is timed from when it was
-    // due, so a slow answer counts against every step it delays).
-    let (n, elapsed, lat) = single_steps(addr, &auth, n_sessions, dur, None).await;
+    // due, so a slow answer counts against every step it delays; and timed from its send,
+    // without the client's timer lateness).
+    let (n, elapsed, lat, _) = single_steps(addr, &auth, n_sessions, dur, None).await;
     report(&format!("single steps, {n_sessions} sessions, closed loop"), n, elapsed, lat);
     let rate: f64 = std::env::var("RATE").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000.0);
-    let (n, elapsed, lat) = single_steps(addr, &auth, n_sessions, dur, Some(rate)).await;
+    let (n, elapsed, lat, lat_sent) = single_steps(addr, &auth, n_sessions, dur, Some(rate)).await;
     report(&format!("single steps, {n_sessions} sessions, paced at {rate:.0}/s"), n, elapsed, lat);
+    report("  the same, timed from each request's send", n, elapsed, lat_sent);
 
     // Batch steps: `clients` connections, each stepping its own 64 sessions per request.
     for clients in [1usize, 4] {

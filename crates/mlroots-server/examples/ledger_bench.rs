@@ -4,7 +4,7 @@
 //! HTTP over loopback), plus the raw ledger writer.
 //!
 //! `cargo run --release -p mlroots-server --example ledger_bench [DATABASE_URL] [SECONDS]`
-//! (default: a temporary SQLite file, 3 seconds per measurement).
+//! (default, or "": a temporary SQLite file, 3 seconds per measurement).
 #![allow(clippy::disallowed_methods)] // a benchmark times itself
 #![allow(missing_docs)]
 
@@ -49,6 +49,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let url = args
         .get(1)
+        .filter(|s| !s.is_empty())
         .cloned()
         .unwrap_or_else(|| dir.path().join("bench.db").to_string_lossy().into_owned());
     let secs: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);

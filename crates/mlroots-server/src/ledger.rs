@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -158,10 +159,11 @@ pub fn entry_hash(prev: &str, row: &LedgerRow) -> String {
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
 }
@@ -201,11 +203,39 @@ pub type Committed = oneshot::Receiver<Result<(), String>>;
 impl Ledger {
     /// Starts the writer thread on `conn`, committing at most `max_batch` entries per
     /// transaction.
-    pub fn start(conn: DbConnection, max_batch: usize) -> std::io::Result<Ledger> {
+    ///
+    /// On SQLite, give `checkpointer` a second connection to the same file: the writer then
+    /// never checkpoints the write-ahead log itself (a checkpoint copies the log into the
+    /// database and syncs it, which stalls every step waiting on the writer for as long as
+    /// the disk takes). The checkpointer thread runs passive checkpoints instead, woken by
+    /// the writer after every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never
+    /// blocks the writer. Both threads stop when the last handle is dropped.
+    pub fn start(
+        mut conn: DbConnection,
+        max_batch: usize,
+        checkpointer: Option<DbConnection>,
+    ) -> std::io::Result<Ledger> {
+        let wake = match checkpointer {
+            Some(mut cp) if matches!(conn, DbConnection::Sqlite(_)) => {
+                conn.batch_execute("PRAGMA wal_autocheckpoint = 0").map_err(|e| {
+                    std::io::Error::other(format!("cannot configure the ledger connection: {e}"))
+                })?;
+                let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+                std::thread::Builder::new().name("ledger-checkpoint".into()).spawn(move || {
+                    while woken.recv().is_ok() {
+                        if let Err(e) = cp.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                            tracing::warn!(error = %e, "ledger checkpoint failed");
+                        }
+                    }
+                })?;
+                Some(wake)
+            }
+            _ => None,
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || writer(conn, rx, max_batch.max(1)))?;
+            .spawn(move || writer(conn, rx, max_batch.max(1), wake))?;
         Ok(Ledger { tx })
     }
 
@@ -227,9 +257,18 @@ impl Ledger {
     }
 }
 
-fn writer(mut conn: DbConnection, mut rx: mpsc::UnboundedReceiver<Msg>, max_batch: usize) {
+/// Entries written between two checkpoints of SQLite's write-ahead log (about 4 MB of log).
+pub const CHECKPOINT_EVERY: usize = 20_000;
+
+fn writer(
+    mut conn: DbConnection,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    max_batch: usize,
+    checkpoint: Option<std::sync::mpsc::SyncSender<()>>,
+) {
     let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
     let mut batches: Vec<(Vec<Entry>, Ack)> = Vec::new();
+    let mut since_checkpoint = 0;
     while let Some(first) = rx.blocking_recv() {
         let mut n = 0;
         let mut next = Some(first);
@@ -260,6 +299,14 @@ fn writer(mut conn: DbConnection, mut rx: mpsc::UnboundedReceiver<Msg>, max_batc
         let result = result.map_err(|e| e.to_string());
         for (_, ack) in batches.drain(..) {
             let _ = ack.send(result.clone());
+        }
+        since_checkpoint += n;
+        if let Some(wake) = &checkpoint
+            && since_checkpoint >= CHECKPOINT_EVERY
+        {
+            // Full means a checkpoint is already pending: it will cover these entries too.
+            let _ = wake.try_send(());
+            since_checkpoint = 0;
         }
     }
 }
@@ -332,15 +379,23 @@ fn write_group(
             }
             rows.push(row);
         }
-        // 16 columns a row: 1000 rows stay under both backends' bind-parameter limits.
-        // Multi-row INSERT is not available through the MultiConnection, so the one
-        // statement is instantiated for each backend's own connection.
-        for chunk in rows.chunks(1000) {
-            let q = diesel::insert_into(schema::ledger::table).values(chunk);
-            match conn {
-                DbConnection::Pg(c) => q.execute(c)?,
-                DbConnection::Sqlite(c) => q.execute(c)?,
-            };
+        match conn {
+            // One prepared single-row INSERT, run once a row: SQLite is in process, so a
+            // statement costs no round trip, and the same SQL every time hits diesel's
+            // statement cache. (A multi-row INSERT has a different text for every group
+            // size and was parsed again at every commit: most of the writer's time.)
+            DbConnection::Sqlite(c) => {
+                for row in &rows {
+                    diesel::insert_into(schema::ledger::table).values(row).execute(c)?;
+                }
+            }
+            // PostgreSQL pays a round trip a statement: one multi-row INSERT per 1000 rows
+            // (16 columns a row stays under the bind-parameter limit).
+            DbConnection::Pg(c) => {
+                for chunk in rows.chunks(1000) {
+                    diesel::insert_into(schema::ledger::table).values(chunk).execute(c)?;
+                }
+            }
         }
         for ((account, sub, phase), add) in counters {
             add_counters(conn, account, &sub, phase, &add)?;
@@ -481,4 +536,48 @@ pub enum VerifyError {
     /// The chain is broken.
     #[error(transparent)]
     Chain(#[from] ChainError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0xab, 0x0f, 0xf0, 0xff]), "00ab0ff0ff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn a_chain_verifies_and_any_changed_field_breaks_it() {
+        let mut prev = GENESIS.to_string();
+        let mut rows = Vec::new();
+        for seq in 1..=3 {
+            let mut row = LedgerRow {
+                account_id: 7,
+                seq,
+                session_id: 3,
+                phase: "train".into(),
+                kind: if seq == 1 { "reset" } else { "step" }.into(),
+                episode: 0,
+                step: seq - 1,
+                action: (seq > 1).then_some(2),
+                seed: (seq == 1).then_some(-5),
+                reward: -0.25,
+                terminated: false,
+                truncated: seq == 3,
+                performance: 1.5,
+                events: "{}".into(),
+                created_ms: 1_700_000_000_000,
+                hash: String::new(),
+            };
+            row.hash = entry_hash(&prev, &row);
+            prev.clone_from(&row.hash);
+            rows.push(row);
+        }
+        assert_eq!(verify_rows(&rows), Ok(3));
+        rows[1].reward = 0.75;
+        let e = verify_rows(&rows).unwrap_err();
+        assert_eq!((e.account, e.seq), (7, 2));
+    }
 }

@@ -175,13 +175,15 @@ impl AppState {
 pub async fn start(config: Config, catalogue: Arc<dyn Catalogue>) -> Result<AppState, StartError> {
     let url = config.database_url.clone();
     let size = config.pool_size;
-    let (pool, writer_conn) = tokio::task::spawn_blocking(move || {
+    let batch = config.ledger_batch;
+    let (pool, ledger) = tokio::task::spawn_blocking(move || {
         let pool = db::open_pool(&url, size)?;
-        Ok::<_, db::DbError>((pool, db::establish(&url)?))
+        let checkpointer = if db::is_postgres(&url) { None } else { Some(db::establish(&url)?) };
+        let ledger = ledger::Ledger::start(db::establish(&url)?, batch, checkpointer)?;
+        Ok::<_, StartError>((pool, ledger))
     })
     .await
     .map_err(|e| std::io::Error::other(e.to_string()))??;
-    let ledger = ledger::Ledger::start(writer_conn, config.ledger_batch)?;
     let shards = envs::Shards::start(config.shards, catalogue.clone(), ledger.clone())?;
     let state = AppState {
         inner: Arc::new(Inner {

@@ -130,6 +130,43 @@ pub struct BatchItem {
     pub seed: Option<u64>,
 }
 
+/// One answer of a batch: the step's or reset's result, or the item's error.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum BatchAnswer {
+    /// A step's result.
+    Step(StepResp),
+    /// A reset's result.
+    Reset(ResetResp),
+    /// `{"error": {"code", "message"}}`.
+    Error {
+        /// The error.
+        error: ErrorBody,
+    },
+}
+
+/// The body of an error, as every error response carries it.
+#[derive(Serialize)]
+pub struct ErrorBody {
+    /// The stable code.
+    pub code: &'static str,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl From<ApiError> for BatchAnswer {
+    fn from(e: ApiError) -> Self {
+        BatchAnswer::Error { error: ErrorBody { code: e.code, message: e.message } }
+    }
+}
+
+/// `POST /api/sessions/step` answer.
+#[derive(Serialize)]
+pub struct BatchResp {
+    /// One answer per item, in the order given.
+    pub results: Vec<BatchAnswer>,
+}
+
 /// `POST /api/sessions/step` body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -375,7 +412,7 @@ pub async fn step_batch(
     State(state): State<AppState>,
     auth: Auth,
     ApiJson(req): ApiJson<BatchReq>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<BatchResp>, ApiError> {
     auth.require("sessions")?;
     if req.steps.len() > MAX_BATCH {
         return Err(ApiError::bad_request(format!(
@@ -420,34 +457,28 @@ pub async fn step_batch(
     for c in commits {
         committed(&state, c, &ids).await?;
     }
-    let mut out = Vec::with_capacity(req.steps.len());
+    let mut results = Vec::with_capacity(req.steps.len());
     let (mut resets, mut steps) = (resets.into_iter(), steps.into_iter());
     for item in &req.steps {
         let r = if item.reset {
             match resets.next() {
-                Some(Ok(o)) => {
-                    serde_json::to_value(ResetResp::from(o)).map_err(ApiError::internal)?
-                }
-                Some(Err(e)) => error_value(&e),
+                Some(Ok(o)) => BatchAnswer::Reset(ResetResp::from(o)),
+                Some(Err(e)) => e.into(),
                 None => return Err(ApiError::internal("a batch reset returned no result")),
             }
         } else {
             match steps.next() {
                 Some(Ok(o)) => match step_resp(&state, auth.account_id, item.session, o).await {
-                    Ok(s) => serde_json::to_value(s).map_err(ApiError::internal)?,
-                    Err(e) => error_value(&e),
+                    Ok(s) => BatchAnswer::Step(s),
+                    Err(e) => e.into(),
                 },
-                Some(Err(e)) => error_value(&e),
+                Some(Err(e)) => e.into(),
                 None => return Err(ApiError::internal("a batch step returned no result")),
             }
         };
-        out.push(r);
+        results.push(r);
     }
-    Ok(Json(serde_json::json!({ "results": out })))
-}
-
-fn error_value(e: &ApiError) -> serde_json::Value {
-    serde_json::json!({"error": {"code": e.code, "message": e.message}})
+    Ok(Json(BatchResp { results }))
 }
 
 /// `GET /api/sessions/{id}/render` query.
