@@ -542,6 +542,54 @@ pub enum VerifyError {
 mod tests {
     use super::*;
 
+    fn entries(account: i64, from: i64, n: i64) -> Vec<Entry> {
+        (from..from + n)
+            .map(|i| Entry {
+                account_id: account,
+                session_id: 1,
+                sub_challenge: Arc::from("env/boat-race"),
+                phase: Phase::Train,
+                episode: 0,
+                step: i + 1,
+                action: Some(1),
+                seed: None,
+                reward: -1.0,
+                terminated: false,
+                truncated: false,
+                performance: 0.0,
+                events: Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // waits (bounded) for the checkpoint thread
+    fn the_checkpointer_moves_the_log_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db").to_string_lossy().into_owned();
+        crate::db::migrate(&mut crate::db::establish(&path).unwrap()).unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        let ledger = Ledger::start(
+            crate::db::establish(&path).unwrap(),
+            8192,
+            Some(crate::db::establish(&path).unwrap()),
+        )
+        .unwrap();
+        let n = 2 * CHECKPOINT_EVERY as i64;
+        for from in (0..n).step_by(1000) {
+            ledger.append(entries(1, from, 1000)).blocking_recv().unwrap().unwrap();
+        }
+        // The writer never checkpoints: only the checkpoint thread grows the database file.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while size() < before + 1_000_000 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(size() >= before + 1_000_000, "database file {} bytes, was {before}", size());
+        let mut conn = crate::db::establish(&path).unwrap();
+        assert_eq!(verify_chain(&mut conn, 1).unwrap(), n as usize);
+    }
+
     #[test]
     fn hex_is_lower_case_two_digits_a_byte() {
         assert_eq!(hex(&[0x00, 0xab, 0x0f, 0xf0, 0xff]), "00ab0ff0ff");
