@@ -136,11 +136,17 @@ class Client:
         steps = [{"session": s, "action": int(a)} for s, a in pairs]
         return self.batch(steps)
 
-    def batch(self, items: list[dict]) -> list[dict]:
+    def batch(self, items: list[dict], obs: str = "list") -> list[dict]:
         """Steps and resets many sessions in one request: each item is
         ``{"session", "action"}`` or ``{"session", "reset": True[, "seed"]}``; the answers
-        come back in the same order (a failed item answers ``{"error": ...}``)."""
-        return self.request("POST", "/api/sessions/step", {"steps": items})["results"]
+        come back in the same order (a failed item answers ``{"error": ...}``). With
+        ``obs="base64"`` each observation comes as the base64 of its little-endian float32
+        values (``np.frombuffer(base64.b64decode(o), "<f4")``), which decodes several times
+        faster than lists of numbers."""
+        body: dict[str, Any] = {"steps": items}
+        if obs != "list":
+            body["obs"] = obs
+        return self.request("POST", "/api/sessions/step", body)["results"]
 
     def render(self, session: int, mode: str = "ascii") -> dict:
         return self.request("GET", f"/api/sessions/{session}/render?mode={mode}")

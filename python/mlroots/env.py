@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import gymnasium as gym
@@ -122,11 +123,12 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
         self._needs_reset = np.zeros(num_envs, dtype=bool)
 
     def _stack(self, results: list[dict]):
-        """The observations of ``results`` as one array (a single conversion: per-item arrays
-        cost more than the request)."""
+        """The observations of ``results`` (base64 of little-endian float32, see
+        ``Client.batch``) as one array."""
+        flat = np.frombuffer(b"".join(base64.b64decode(r["obs"]) for r in results), dtype="<f4")
         if self._shape is None:
-            return np.asarray([r["obs"][0] for r in results], dtype=np.int64)
-        return np.asarray([r["obs"] for r in results], dtype=np.float32).reshape((len(results), *self._shape))
+            return flat.astype(np.int64)
+        return flat.astype(np.float32).reshape((len(results), *self._shape))
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         super().reset(seed=seed if isinstance(seed, int) else None)
@@ -145,7 +147,7 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
     def _batch(self, items: list[dict]) -> list[dict]:
         """One batch request for ``items`` (one per session, in order); raises the first
         item's error."""
-        results = self.client.batch(items)
+        results = self.client.batch(items, obs="base64")
         for s, r in zip(self.sessions, results):
             if "error" in r:
                 e = r["error"]

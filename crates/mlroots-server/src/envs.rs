@@ -101,7 +101,25 @@ type Reply<T> = oneshot::Sender<T>;
 
 /// The results of a group step: each item's index with its result, and the commit of the
 /// group's ledger entries (absent when no item succeeded).
-pub type StepReply = (Vec<(usize, Result<StepOut, ApiError>)>, Option<Committed>);
+pub type StepReply = (Vec<(usize, Result<Done, ApiError>)>, Option<Committed>);
+
+/// One operation of a batch on a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Start an episode (with this seed, outside eval).
+    Reset(Option<u64>),
+    /// Take this action.
+    Step(u32),
+}
+
+/// What an [`Op`] did.
+#[derive(Clone, Debug)]
+pub enum Done {
+    /// A reset's answer.
+    Reset(ResetOut),
+    /// A step's answer.
+    Step(StepOut),
+}
 
 enum Cmd {
     Open {
@@ -119,9 +137,9 @@ enum Cmd {
         seed: Option<u64>,
         reply: Reply<Result<(ResetOut, Committed), ApiError>>,
     },
-    Step {
+    Batch {
         account: i64,
-        items: Vec<(usize, i64, u32)>,
+        items: Vec<(usize, i64, Op)>,
         reply: Reply<StepReply>,
     },
     Render {
@@ -225,19 +243,27 @@ impl Shards {
         Ok(Shards { txs, budgets })
     }
 
-    fn shard(&self, id: i64) -> &std_mpsc::Sender<Cmd> {
-        &self.txs[(id.unsigned_abs() % self.txs.len() as u64) as usize]
+    /// The shard of every session of `account`. Sharding by account, not by session, puts
+    /// a batch request on one thread: its steps reach the ledger as one group, committed
+    /// once, where sessions spread over the shards would cost a commit per shard (and a
+    /// batch waits for all of them). Accounts still spread over the cores.
+    fn shard(&self, account: i64) -> &std_mpsc::Sender<Cmd> {
+        &self.txs[(account.unsigned_abs() % self.txs.len() as u64) as usize]
     }
 
-    async fn ask<T>(&self, id: i64, make: impl FnOnce(Reply<T>) -> Cmd) -> Result<T, ApiError> {
+    async fn ask<T>(
+        &self,
+        account: i64,
+        make: impl FnOnce(Reply<T>) -> Cmd,
+    ) -> Result<T, ApiError> {
         let (tx, rx) = oneshot::channel();
-        self.shard(id).send(make(tx)).map_err(|_| gone())?;
+        self.shard(account).send(make(tx)).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())
     }
 
     /// Makes the environment of a new session.
     pub async fn open(&self, meta: SessionMeta) -> Result<Spaces, ApiError> {
-        self.ask(meta.id, |reply| Cmd::Open { meta, reply }).await?
+        self.ask(meta.account_id, |reply| Cmd::Open { meta, reply }).await?
     }
 
     /// Rebuilds a session by replaying its ledger entries. Returns the evaluation's results
@@ -247,7 +273,9 @@ impl Shards {
         meta: SessionMeta,
         rows: Vec<LedgerRow>,
     ) -> Result<Option<EvalDone>, String> {
-        self.ask(meta.id, |reply| Cmd::Replay { meta, rows, reply }).await.map_err(|e| e.message)?
+        self.ask(meta.account_id, |reply| Cmd::Replay { meta, rows, reply })
+            .await
+            .map_err(|e| e.message)?
     }
 
     /// Resets session `id` of `account`.
@@ -257,53 +285,58 @@ impl Shards {
         account: i64,
         seed: Option<u64>,
     ) -> Result<(ResetOut, Committed), ApiError> {
-        self.ask(id, |reply| Cmd::Reset { id, account, seed, reply }).await?
+        self.ask(account, |reply| Cmd::Reset { id, account, seed, reply }).await?
     }
 
-    /// Steps `(session, action)` pairs of `account`; results come back in the given order,
-    /// with the commits of every shard involved.
-    pub async fn step(
+    /// Runs `(session, op)` pairs of `account` on its shard, in the given order, as one
+    /// ledger group; the results come back in that order, with the group's commit.
+    pub async fn batch(
         &self,
         account: i64,
-        pairs: &[(i64, u32)],
-    ) -> Result<(Vec<Result<StepOut, ApiError>>, Vec<Committed>), ApiError> {
-        let mut groups: BTreeMap<usize, Vec<(usize, i64, u32)>> = BTreeMap::new();
-        for (i, &(id, a)) in pairs.iter().enumerate() {
-            let s = (id.unsigned_abs() % self.txs.len() as u64) as usize;
-            groups.entry(s).or_default().push((i, id, a));
+        ops: &[(i64, Op)],
+    ) -> Result<(Vec<Result<Done, ApiError>>, Vec<Committed>), ApiError> {
+        let items = ops.iter().enumerate().map(|(i, &(id, op))| (i, id, op)).collect();
+        let (results, commit) =
+            self.ask(account, |reply| Cmd::Batch { account, items, reply }).await?;
+        let mut out: Vec<Option<Result<Done, ApiError>>> = vec![None; ops.len()];
+        for (i, r) in results {
+            out[i] = Some(r);
         }
-        let mut waits = Vec::new();
-        for (s, items) in groups {
-            let (tx, rx) = oneshot::channel();
-            self.txs[s].send(Cmd::Step { account, items, reply: tx }).map_err(|_| gone())?;
-            waits.push(rx);
+        Ok((
+            out.into_iter().map(|r| r.unwrap_or_else(|| Err(gone()))).collect(),
+            commit.into_iter().collect(),
+        ))
+    }
+
+    /// Steps session `id` of `account` once.
+    pub async fn step(
+        &self,
+        id: i64,
+        account: i64,
+        action: u32,
+    ) -> Result<(StepOut, Vec<Committed>), ApiError> {
+        let (mut results, commits) = self.batch(account, &[(id, Op::Step(action))]).await?;
+        match results.pop() {
+            Some(Ok(Done::Step(out))) => Ok((out, commits)),
+            Some(Err(e)) => Err(e),
+            _ => Err(ApiError::internal("a step returned no result")),
         }
-        let mut out: Vec<Option<Result<StepOut, ApiError>>> = vec![None; pairs.len()];
-        let mut commits = Vec::new();
-        for w in waits {
-            let (results, commit) = w.await.map_err(|_| gone())?;
-            for (i, r) in results {
-                out[i] = Some(r);
-            }
-            commits.extend(commit);
-        }
-        Ok((out.into_iter().map(|r| r.unwrap_or_else(|| Err(gone()))).collect(), commits))
     }
 
     /// Renders session `id`.
     pub async fn render(&self, id: i64, account: i64, rgb: bool) -> Result<Frame, ApiError> {
-        self.ask(id, |reply| Cmd::Render { id, account, rgb, reply }).await?
+        self.ask(account, |reply| Cmd::Render { id, account, rgb, reply }).await?
     }
 
     /// Closes session `id`.
     pub async fn close(&self, id: i64, account: i64) -> Result<(), ApiError> {
-        self.ask(id, |reply| Cmd::Close { id, account, reply }).await?
+        self.ask(account, |reply| Cmd::Close { id, account, reply }).await?
     }
 
     /// Drops session `id` from memory after its ledger write failed: its state is ahead of
     /// the ledger, so it must not be stepped further.
-    pub fn break_session(&self, id: i64) {
-        let _ = self.shard(id).send(Cmd::Break { id });
+    pub fn break_session(&self, id: i64, account: i64) {
+        let _ = self.shard(account).send(Cmd::Break { id });
     }
 
     /// How many sessions are open in memory.
@@ -542,20 +575,30 @@ impl Shard {
                     });
                     let _ = reply.send(r.map(|(out, e)| (out, self.ledger.append(vec![e]))));
                 }
-                Cmd::Step { account, items, reply } => {
+                Cmd::Batch { account, items, reply } => {
                     let mut results = Vec::with_capacity(items.len());
                     let mut entries = Vec::with_capacity(items.len());
-                    for (i, id, action) in items {
+                    for (i, id, op) in items {
                         let budgets = self.budgets.clone();
-                        let r = self.get(id, account).and_then(|l| {
-                            budgets.take(&l.meta)?;
-                            l.step(action).inspect_err(|_| budgets.refund(&l.meta))
+                        let cat = self.cat.clone();
+                        let r = self.get(id, account).and_then(|l| match op {
+                            Op::Reset(seed) => {
+                                let seed = l.reset_seed(cat.as_ref(), seed)?;
+                                let (out, e) = l.reset(seed);
+                                Ok((Done::Reset(out), e))
+                            }
+                            Op::Step(action) => {
+                                budgets.take(&l.meta)?;
+                                let (out, e) =
+                                    l.step(action).inspect_err(|_| budgets.refund(&l.meta))?;
+                                Ok((Done::Step(out), e))
+                            }
                         });
                         results.push((
                             i,
-                            r.map(|(out, e)| {
+                            r.map(|(done, e)| {
                                 entries.push(e);
-                                out
+                                done
                             }),
                         ));
                     }

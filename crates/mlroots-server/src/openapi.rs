@@ -104,9 +104,11 @@ pub const ROUTES: &[RouteDoc] = &[
         "sessions",
         "Step (or reset) many sessions in one request; answers in the order given, each a step \
          result, a reset result or {\"error\"}. Resets run before steps. Steps count against \
-         the step quota.",
+         the step quota. With \"obs\": \"base64\" each observation is the base64 of its \
+         little-endian f32 values instead of a list.",
         Some(
-            "{\"steps\": [{\"session\", \"action\"} | {\"session\", \"reset\": true, \"seed\"?}]}",
+            "{\"steps\": [{\"session\", \"action\"} | {\"session\", \"reset\": true, \"seed\"?}], \
+             \"obs\"?: \"list\" | \"base64\"}",
         ),
         200,
         Account,

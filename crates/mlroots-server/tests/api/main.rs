@@ -454,6 +454,33 @@ async fn batch_step(url: String) {
         assert_eq!(st, 400, "{out}");
         assert!(out["error"]["message"].as_str().unwrap().contains("either"), "{out}");
     }
+
+    // Observations as base64 of little-endian f32: the same values as the lists.
+    let items = vec![
+        serde_json::json!({"session": ids[0], "reset": true, "seed": 1}),
+        serde_json::json!({"session": ids[2], "action": 3}),
+    ];
+    let body = serde_json::json!({"steps": items, "obs": "base64"});
+    let (st, out) = s.call("POST", "/api/sessions/step", Some(body), &me).await;
+    assert_eq!(st, 200, "{out}");
+    let decode = |v: &serde_json::Value| -> Vec<f32> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().expect("a base64 string"))
+            .unwrap();
+        bytes.chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    };
+    let floats = |v: serde_json::Value| -> Vec<f32> {
+        v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    };
+    assert_eq!(decode(&out["results"][0]["obs"]), floats(fresh.obs_json()));
+    let third = reference.step(3);
+    assert_eq!(out["results"][1]["reward"].as_f64().unwrap(), third.reward);
+    assert_eq!(decode(&out["results"][1]["obs"]), floats(reference.obs_json()));
+    let body = serde_json::json!({"steps": [{"session": ids[0], "action": 1}], "obs": "hex"});
+    let (st, out) = s.call("POST", "/api/sessions/step", Some(body), &me).await;
+    assert_eq!(st, 422, "{out}");
+    assert!(out["error"]["message"].as_str().unwrap().contains("base64"), "{out}");
 }
 
 async fn eval_session(url: String) {
