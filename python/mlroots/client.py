@@ -1,17 +1,20 @@
 """The HTTP client: one method per API route, errors raised as ``ApiError``.
 
-The transport is the standard library's ``http.client`` on one keep-alive connection per
-``Client``: a step costs one small request, and a general-purpose HTTP library's per-request
-work (pools, hooks, cookie jars) would cost more than the server takes to answer it.
+The transport is a minimal HTTP/1.1 exchange over one keep-alive socket per ``Client``
+(``_Wire``): a step costs one small request, so the client's own work per request is what
+limits a learner's steps per second. ``http.client`` sent each request in two writes and
+parsed every response's headers with the ``email`` package, about a third of a single
+step's time on loopback (python/bench.py). Responses are read by ``Content-Length`` (what
+the platform sends), chunked transfer or end of stream; ``https`` URLs are wrapped in TLS.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import select
 import socket
+import ssl
 import urllib.parse
 from typing import Any
 
@@ -28,22 +31,91 @@ class ApiError(Exception):
         self.message = message
 
 
-class _NoDelay:
-    """Sends each request at once (``TCP_NODELAY``, as urllib3 does). With Nagle's algorithm,
-    a request written in two pieces holds its second piece until the server acknowledges the
-    first, and the server delays that acknowledgement: about 40 ms a step on Linux."""
+class _Wire:
+    """One keep-alive HTTP/1.1 connection. Requests go out in one write with
+    ``TCP_NODELAY`` (with Nagle's algorithm a request waits for the server's delayed
+    acknowledgement of the previous packet: about 40 ms a step on Linux)."""
 
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
+    def __init__(self, scheme: str, host: str, port: int | None, timeout: float):
+        port = port or (443 if scheme == "https" else 80)
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        self.sock = sock
+        self.host = host if port in (80, 443) else f"{host}:{port}"
+        self.buf = bytearray()
+        self.open = True
 
+    def close(self) -> None:
+        self.open = False
+        self.sock.close()
 
-class _Http(_NoDelay, http.client.HTTPConnection):
-    pass
+    def dropped(self) -> bool:
+        """True when the server closed this idle connection (the socket reads as ready: end
+        of stream), so the next request needs a new one."""
+        if not self.open or self.buf:
+            return True
+        try:
+            ready, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(ready)
 
+    def _fill(self) -> bool:
+        data = self.sock.recv(262144)
+        self.buf += data
+        return bool(data)
 
-class _Https(_NoDelay, http.client.HTTPSConnection):
-    pass
+    def _take(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            if not self._fill():
+                raise ConnectionError("the server closed the connection in the middle of an answer")
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def _line(self) -> bytes:
+        while (i := self.buf.find(b"\r\n")) < 0:
+            if not self._fill():
+                raise ConnectionError("the server closed the connection in the middle of an answer")
+        return self._take(i + 2)[:-2]
+
+    def exchange(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Sends one request and reads its answer: (status, headers lower-cased, body)."""
+        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        self.sock.sendall(head.encode("latin-1") + body)
+        while (i := self.buf.find(b"\r\n\r\n")) < 0:
+            if not self._fill():
+                raise ConnectionError("the server closed the connection without answering")
+        lines = self._take(i + 4).decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise ConnectionError(f"not an HTTP/1.x answer: {lines[0][:80]!r}")
+        status = int(parts[1])
+        fields = [(k.strip().lower(), v.strip()) for k, _, v in (x.partition(":") for x in lines[1:] if x)]
+        found = dict(fields)
+        if status < 200 or status in (204, 304) or method == "HEAD":
+            data = b""
+        elif "content-length" in found:
+            data = self._take(int(found["content-length"]))
+        elif "chunked" in found.get("transfer-encoding", "").lower():
+            chunks = []
+            while size := int(self._line().split(b";")[0], 16):
+                chunks.append(self._take(size))
+                self._line()
+            while self._line():  # trailers, then the empty line
+                pass
+            data = b"".join(chunks)
+        else:  # the body runs to the end of the stream
+            while self._fill():
+                pass
+            data, self.buf = bytes(self.buf), bytearray()
+            self.open = False
+        if found.get("connection", "").lower() == "close":
+            self.open = False
+        return status, fields, data
 
 
 class Client:
@@ -61,52 +133,51 @@ class Client:
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         self.cookies: dict[str, str] = {}
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: _Wire | None = None
         self._conn_url = ""
 
-    def _connection(self) -> tuple[http.client.HTTPConnection, str]:
+    def _connection(self, u: urllib.parse.SplitResult) -> _Wire:
         """The keep-alive connection to ``self.url`` (a new one if the URL changed or the
-        server closed the old one while it was idle), and the URL's path prefix."""
-        u = urllib.parse.urlsplit(self.url)
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise ValueError(f"the server URL must be http(s)://host[:port][/path], not {self.url!r}")
+        server closed the old one while it was idle)."""
         conn = self._conn
-        if conn is not None and (self._conn_url != self.url or _dropped(conn)):
+        if conn is not None and (self._conn_url != self.url or conn.dropped()):
             conn.close()
             conn = None
         if conn is None:
-            cls = _Https if u.scheme == "https" else _Http
-            conn = cls(u.hostname, u.port, timeout=self.timeout)
+            conn = _Wire(u.scheme, u.hostname or "", u.port, self.timeout)
             self._conn, self._conn_url = conn, self.url
-        return conn, u.path
+        return conn
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
+        u = urllib.parse.urlsplit(self.url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"the server URL must be http(s)://host[:port][/path], not {self.url!r}")
         data = b"" if body is None else json.dumps(body).encode()
         headers = dict(self.headers)
         if self.cookies and "Authorization" not in headers:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn, prefix = self._connection()
         try:
-            conn.request(method, prefix + path, body=data, headers=headers)
-            r = conn.getresponse()
-            raw = r.read()
-        except (OSError, http.client.HTTPException) as e:
-            conn.close()
-            self._conn = None
+            status, fields, raw = self._connection(u).exchange(method, u.path + path, headers, data)
+        except (OSError, ConnectionError, ValueError) as e:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
             raise ConnectionError(f"{method} {self.url}{path}: {e}") from e
-        for c in r.msg.get_all("Set-Cookie") or []:
+        for k, c in fields:
+            if k != "set-cookie":
+                continue
             name, _, rest = c.partition("=")
             value, _, attrs = rest.partition(";")
             if "max-age=0" in attrs.replace(" ", "").lower():
                 self.cookies.pop(name.strip(), None)
             else:
                 self.cookies[name.strip()] = value.strip()
-        if r.status >= 400:
+        if status >= 400:
             try:
                 e = json.loads(raw)["error"]
-                raise ApiError(r.status, e["code"], e["message"])
+                raise ApiError(status, e["code"], e["message"])
             except (ValueError, KeyError, TypeError):
-                raise ApiError(r.status, "http", raw.decode("utf-8", "replace")) from None
+                raise ApiError(status, "http", raw.decode("utf-8", "replace")) from None
         return json.loads(raw) if raw else None
 
     # Accounts and tokens.
@@ -162,16 +233,3 @@ class Client:
         """``POST /api/submissions``: ``artefact`` is the text (levels, mazes, an action
         string) or the base64 of weights. Returns the judged attempt."""
         return self.request("POST", "/api/submissions", {"sub_challenge": sub_challenge, "artefact": artefact})
-
-
-def _dropped(conn: http.client.HTTPConnection) -> bool:
-    """True when an idle keep-alive connection was closed by the server (its socket reads
-    as ready: end of stream), so the next request must open a new one."""
-    sock = conn.sock
-    if sock is None:
-        return False
-    try:
-        ready, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(ready)

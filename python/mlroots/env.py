@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import base64
+from binascii import a2b_base64
 from typing import Any
 
 import gymnasium as gym
@@ -125,7 +125,7 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
     def _stack(self, results: list[dict]):
         """The observations of ``results`` (base64 of little-endian float32, see
         ``Client.batch``) as one array."""
-        flat = np.frombuffer(b"".join(base64.b64decode(r["obs"]) for r in results), dtype="<f4")
+        flat = np.frombuffer(b"".join([a2b_base64(r["obs"]) for r in results]), dtype="<f4")
         if self._shape is None:
             return flat.astype(np.int64)
         return flat.astype(np.float32).reshape((len(results), *self._shape))
