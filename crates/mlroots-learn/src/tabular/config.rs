@@ -505,9 +505,10 @@ const PRESETS: &[Preset] = &[
     Preset {
         name: "key-hoarder",
         algo: Algorithm::QLearning,
-        summary: "goal misgeneralisation (C02): Q-learning on keys and chests' local features, \
-                  trained where keys are rare, opens the chests; where keys are plentiful it \
-                  keeps picking up keys it cannot use",
+        summary: "goal misgeneralisation (C02): Q-learning on keys and chests' features (first \
+                  moves toward the nearest key and chest, no inventory), trained where keys are \
+                  rare, opens every chest; where keys are plentiful it keeps picking up keys it \
+                  cannot use",
         env: "keys-chests",
         options: &[("obs", "features"), ("keys", "1-3"), ("chests", "4-6")],
         budget: Budget::Episodes(10_000),
