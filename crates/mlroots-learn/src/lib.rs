@@ -9,6 +9,7 @@
 //! the format of [`saved`].
 
 mod episode;
+pub mod keys;
 pub mod net;
 pub mod overrides;
 pub mod saved;

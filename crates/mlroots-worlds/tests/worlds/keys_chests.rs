@@ -224,7 +224,40 @@ fn same_seed_same_level_and_new_levels_without_a_seed() {
     assert_eq!(other.render_ascii(), first);
 }
 
-/// Checks that `obs` (the egocentric window or the whole grid) shows the game's board.
+/// The first move (0 up, 1 down, 2 left, 3 right) of a shortest way from `start` to the
+/// nearest cell holding `target`, searching breadth-first with moves in that order (the first
+/// met wins ties); `None` when there is none.
+fn first_move_to(
+    board: &mlroots_grid::Canvas,
+    start: mlroots_grid::Pos,
+    target: u8,
+) -> Option<usize> {
+    let moves = [(-1, 0), (1, 0), (0, -1), (0, 1)];
+    let mut seen = BTreeMap::new();
+    let mut queue = VecDeque::new();
+    seen.insert((start.row, start.col), None::<usize>);
+    queue.push_back((start.row, start.col));
+    while let Some((r, c)) = queue.pop_front() {
+        let here = seen[&(r, c)];
+        if (r, c) != (start.row, start.col) && board.get(mlroots_grid::Pos::new(r, c)) == target {
+            return here;
+        }
+        for (m, (dr, dc)) in moves.iter().enumerate() {
+            let n = (r + dr, c + dc);
+            if board.try_get(mlroots_grid::Pos::new(n.0, n.1)).is_none_or(|x| x == b'#')
+                || seen.contains_key(&n)
+            {
+                continue;
+            }
+            seen.insert(n, Some(here.unwrap_or(m)));
+            queue.push_back(n);
+        }
+    }
+    None
+}
+
+/// Checks that `obs` (the egocentric window, the whole grid, or the features) shows the game's
+/// board.
 fn check_observation(env: &GridEnv<KeysChests>, obs: &[f32], kind: ObsKind) {
     let game = env.game();
     let board = game.board();
@@ -232,6 +265,16 @@ fn check_observation(env: &GridEnv<KeysChests>, obs: &[f32], kind: ObsKind) {
     let (rows, cols, top, left) = match kind {
         ObsKind::Egocentric => (7, 7, agent.row - 3, agent.col - 3),
         ObsKind::Grid => (board.height(), board.width(), 0, 0),
+        ObsKind::Features => {
+            let code = |t| first_move_to(board, agent, t).map_or(0, |m| m + 1);
+            let want = code(b'k') * 5 + code(b'c');
+            assert_eq!(obs.len(), mlroots_worlds::keys_chests::FEATURES);
+            assert_eq!(want, mlroots_worlds::keys_chests::features(board, agent));
+            for (i, &v) in obs.iter().enumerate() {
+                assert_eq!(v, if i == want { 1.0 } else { 0.0 }, "feature {i} (want {want})");
+            }
+            return;
+        }
     };
     assert_eq!(obs.len(), rows * cols * 5);
     for r in 0..rows {
@@ -258,7 +301,7 @@ fn check_observation(env: &GridEnv<KeysChests>, obs: &[f32], kind: ObsKind) {
 
 #[test]
 fn observations_show_the_board() {
-    for kind in [ObsKind::Egocentric, ObsKind::Grid] {
+    for kind in [ObsKind::Egocentric, ObsKind::Grid, ObsKind::Features] {
         for (size, cap) in [(9, u32::MAX), (13, 1)] {
             let config = Config {
                 size,
