@@ -14,8 +14,8 @@ use mlroots_env::{
 };
 
 /// The length of the view: the target kind, the heading (the first step of a shortest path to
-/// the target: 0 none, then 1 to 4 for W, E, N, S; it only turns the rest), then the code
-/// next to Link ahead, left, right and behind.
+/// the target: 0 none, then 1 to 4 for W, E, N, S; it only turns the rest), the code next to
+/// Link ahead, left, right and behind, then the length of that path (capped at 12).
 pub const LEN: usize = 7;
 
 /// The index of the first neighbour entry (ahead, left, right, back: entries 2 to 5): what a
@@ -55,7 +55,9 @@ const DIRS: [(i64, i64); 4] = [(0, -1), (0, 1), (-1, 0), (1, 0)];
 /// heart, 2 the crystal, 3 the hole while the crystal is carried), the heading, the first step
 /// of a shortest path to it (entering an empty cell costs 1, ice 2: shoot, then step; other
 /// objects block; ties to the first of W, E, N, S), and the neighbours ahead, left, right and
-/// behind (10 off the grid).
+/// behind (10 off the grid; beside and behind, any object other than ice reads 11), then the
+/// path's length (0 without a path, at most 12, which is how far a step's value is told
+/// apart).
 /// All zero for an observation of another length or without Link.
 pub fn features(obs: &[f32]) -> [f32; LEN] {
     let mut out = [0.0; LEN];
@@ -212,17 +214,20 @@ mod tests {
         obs[7 + 3] = ICE;
         obs[3] = CRYSTAL;
         let f = features(&obs);
-        // Through the ice (2 + 1) ties with nothing shorter: north, the ice ahead to shoot, the
-        // shopkeeper on the left.
+        // Through the ice (2 + 1): north, the ice ahead to shoot, the shopkeeper on the left
+        // (an object, beside).
         assert_eq!(&f[..2], &[2.0, 3.0]);
-        assert_eq!(&f[NEIGHBOURS..], &[ICE, 6.0, EMPTY, EMPTY]);
+        assert_eq!(&f[NEIGHBOURS..NEIGHBOURS + 4], &[ICE, OBJECT, EMPTY, EMPTY]);
+        assert_eq!(f[6], 3.0);
         assert_eq!((absolute(&f, 4), absolute(&f, 1), absolute(&f, 7)), (6, 0, 7));
         // The machine instead of the ice: the path goes round, east first.
         obs[7 + 3] = 4.0;
         let f = features(&obs);
         assert_eq!(f[1], 2.0);
-        // Heading east: ahead empty, left (north) the machine, right (south) empty, behind him.
-        assert_eq!(&f[NEIGHBOURS..], &[EMPTY, 4.0, EMPTY, 6.0]);
+        // Heading east: ahead empty, left (north) the machine, right (south) empty, behind him;
+        // four steps round.
+        assert_eq!(&f[NEIGHBOURS..NEIGHBOURS + 4], &[EMPTY, OBJECT, EMPTY, OBJECT]);
+        assert_eq!(f[6], 4.0);
         assert_eq!((absolute(&f, 0), absolute(&f, 5), absolute(&f, 3)), (1, 6, 0));
         obs[7 + 3] = ICE;
         // Carrying (no crystal, the hole present): the hole is the target, entered from beside.
