@@ -47,6 +47,7 @@ pub mod lock;
 pub mod run;
 pub mod seeds;
 pub mod spec;
+pub mod turn_view;
 
 pub use judge::{Verdict, judge};
 pub use spec::{Challenge, SubChallenge};

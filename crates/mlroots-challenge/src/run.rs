@@ -47,6 +47,11 @@ pub enum Solution {
         /// and the direction of the goal), not the whole board, in training and evaluation.
         #[serde(default)]
         local_view: bool,
+        /// `true`: the table is over [`crate::turn_view`]'s view of the generated treacherous
+        /// turn (the next target's direction, the neighbours, where each arrow would stop), in
+        /// training and evaluation.
+        #[serde(default)]
+        turn_view: bool,
         /// Why this configuration (documentation only).
         #[serde(default)]
         note: String,
@@ -236,8 +241,8 @@ pub enum Actor {
         policy: TabularPolicy,
         /// The random stream for states never met in training, when it has one.
         unseen: Option<Rng>,
-        /// Whether it acts on [`crate::local`]'s view rather than the board.
-        local: bool,
+        /// The view it acts on.
+        view: View,
     },
     /// Uniformly random actions from a seeded stream.
     Random(Rng),
@@ -247,6 +252,17 @@ pub enum Actor {
     Levels(Vec<CheckedLevel>),
     /// A network acting greedily on the observation.
     Net(mlroots_learn::net::Net),
+}
+
+/// What a tabular actor observes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The environment's observation.
+    Board,
+    /// [`crate::local`]'s view of the ASCII board.
+    Local,
+    /// [`crate::turn_view`]'s view of the generated treacherous turn.
+    Turn,
 }
 
 /// A trained solution: what acts, and the training counters.
@@ -289,6 +305,7 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
             seed,
             random_unseen,
             local_view,
+            turn_view,
             ..
         } => {
             let mut cfg = match (preset, algo) {
@@ -313,16 +330,31 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
                     ));
                 }
             };
+            let view = match (local_view, turn_view) {
+                (false, false) => View::Board,
+                (true, false) => View::Local,
+                (false, true) => View::Turn,
+                (true, true) => {
+                    return Err(RunError::Solution(
+                        "a tabular solution takes at most one of local_view and turn_view".into(),
+                    ));
+                }
+            };
             let mut ledger = Ledger::new(&mut *env);
-            let policy = if *local_view {
-                let mut view = crate::local::LocalView::new(&mut ledger);
-                tabular::train(&cfg, &mut view, budget, *seed, &mut |_| {})?
-            } else {
-                tabular::train(&cfg, &mut ledger, budget, *seed, &mut |_| {})?
+            let policy = match view {
+                View::Local => {
+                    let mut view = crate::local::LocalView::new(&mut ledger);
+                    tabular::train(&cfg, &mut view, budget, *seed, &mut |_| {})?
+                }
+                View::Turn => {
+                    let mut view = crate::turn_view::TurnView::new(&mut ledger);
+                    tabular::train(&cfg, &mut view, budget, *seed, &mut |_| {})?
+                }
+                View::Board => tabular::train(&cfg, &mut ledger, budget, *seed, &mut |_| {})?,
             };
             counters = ledger.finish();
             let unseen = random_unseen.then(|| Rng::seed_from_u64(*seed));
-            Actor::Tabular { policy, unseen, local: *local_view }
+            Actor::Tabular { policy, unseen, view }
         }
         Solution::Random { seed, .. } => Actor::Random(Rng::seed_from_u64(*seed)),
         Solution::Actions { actions, .. } => {
@@ -418,17 +450,25 @@ pub fn evaluate(
         let (mut steps, mut ret) = (0u32, 0.0);
         loop {
             let action = match &mut trained.actor {
-                Actor::Tabular { policy, unseen, local } => {
-                    let view;
-                    let o = if *local {
-                        view = crate::local::features(&env.render_ascii());
-                        &view[..]
-                    } else {
-                        &obs[..]
+                Actor::Tabular { policy, unseen, view } => {
+                    let local;
+                    let turn = crate::turn_view::features(&obs);
+                    let turn_state = crate::turn_view::state(&turn);
+                    let o = match view {
+                        View::Local => {
+                            local = crate::local::features(&env.render_ascii());
+                            &local[..]
+                        }
+                        View::Turn => &turn_state[..],
+                        View::Board => &obs[..],
                     };
-                    match unseen {
+                    let a = match unseen {
                         Some(rng) if policy.q_values(o).is_none() => rng.below(n),
                         _ => policy.act(o, &info),
+                    };
+                    match view {
+                        View::Turn => crate::turn_view::absolute(&turn, a),
+                        _ => a,
                     }
                 }
                 Actor::Random(rng) => rng.below(n),

@@ -26,6 +26,7 @@
 //! the expectation; the real-step updates still average over outcomes with rate α.
 
 mod config;
+mod cost;
 mod shield;
 mod table;
 
@@ -176,6 +177,8 @@ pub struct TabularLearner {
     spare_gaussian: Option<f64>,
     model: Option<Model>,
     shield: Option<shield::OneStrike>,
+    /// The cost shield ([`Shield::Cost`]).
+    cost: Option<cost::CostShield>,
     steps: u64,
     episodes: u64,
     started: bool,
@@ -222,8 +225,22 @@ impl TabularLearner {
                 max_states: cfg.max_states,
             });
         }
+        let mut cost = None;
         let shield = match cfg.shield {
             Shield::None => None,
+            Shield::Cost => {
+                let context = config::parse_context(&cfg.cost_context).unwrap_or_default();
+                let c = cost::CostShield::new(&cfg.cost_signal, context);
+                if c.max_index().is_some_and(|i| i >= space.flat_len()) {
+                    return Err(TrainError::Config(ConfigError::OutOfRange {
+                        key: "cost_context",
+                        value: cfg.cost_context.clone(),
+                        expected: "indices of the observation (below its length)",
+                    }));
+                }
+                cost = Some(c);
+                None
+            }
             Shield::TreacherousTurnOneStrike => {
                 let classic = Space::Discrete(mlroots_env::Discrete::new(
                     mlroots_worlds::treacherous_turn::STATE_COUNT,
@@ -247,6 +264,7 @@ impl TabularLearner {
             spare_gaussian: None,
             model: (cfg.algo == Algorithm::DynaQ).then(Model::default),
             shield,
+            cost,
             steps: 0,
             episodes: 0,
             started: false,
@@ -302,6 +320,23 @@ impl TabularLearner {
     /// Dyna-Q's finishing (see [`TabularConfig::final_sweeps`]): value iteration on the model,
     /// untried actions just below the worst tried one.
     fn finish(&self, table: &mut Table) {
+        self.finish_model(table);
+        // The cost shield's rule, in every row (also those met before a context was forbidden).
+        if let Some(cost) = &self.cost {
+            for s in 0..table.len() as u32 {
+                let mask = row_obs(table, s, |obs| cost.mask(obs, s, self.actions));
+                let row = s as usize * table.actions;
+                for a in 0..table.actions {
+                    if mask & (1 << a) != 0 {
+                        table.q[row + a] = self.cfg.shield_q as f32;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dyna-Q's part of [`Self::finish`].
+    fn finish_model(&self, table: &mut Table) {
         if self.model.as_ref().is_none_or(|m| m.seen.is_empty()) || self.cfg.final_sweeps == 0 {
             return;
         }
@@ -547,9 +582,15 @@ impl TabularLearner {
             if budget.exhausted(*steps, *episodes) {
                 return Ok(None);
             }
+            let cost_key = self.cost.as_ref().map(|c| c.key(obs, s, a));
             let step = env.step(a, obs)?;
             if let Some(shield) = &mut self.shield {
                 shield.step = ep_steps + 1;
+            }
+            if let (Some(c), Some(key)) = (&mut self.cost, cost_key)
+                && c.cost(&step.info) > 0.0
+            {
+                c.forbid(key);
             }
             *steps += 1;
             self.steps += 1;
@@ -740,6 +781,9 @@ impl TabularLearner {
     /// The actions the shield forbids in `s` (0 without a shield), without side effects.
     #[inline]
     fn peek_forbidden(&self, s: u32) -> u64 {
+        if let Some(cost) = &self.cost {
+            return row_obs(&self.table, s, |obs| cost.mask(obs, s, self.actions));
+        }
         self.shield.as_ref().map_or(0, |sh| sh.forbidden(s).0)
     }
 
@@ -747,8 +791,11 @@ impl TabularLearner {
     /// table with `shield_q`.
     #[inline]
     fn forbidden(&mut self, s: u32) -> u64 {
-        let Some(shield) = &self.shield else { return 0 };
-        let (mask, for_good) = shield.forbidden(s);
+        let (mask, for_good) = match (&self.shield, &self.cost) {
+            (Some(shield), _) => shield.forbidden(s),
+            (None, Some(_)) => (self.peek_forbidden(s), true),
+            (None, None) => return 0,
+        };
         if for_good && mask != 0 {
             let row = s as usize * self.table.actions;
             for a in 0..self.table.actions {
@@ -837,6 +884,18 @@ pub(crate) fn table_from_rows(
     q: Vec<f32>,
 ) -> Result<Table, usize> {
     Table::from_rows(actions, obs_len, states, q)
+}
+
+/// Calls `f` with the observation of row `s` (the index itself for a `Discrete` table).
+#[inline]
+fn row_obs<T>(table: &Table, s: u32, f: impl FnOnce(&[f32]) -> T) -> T {
+    match &table.rows {
+        table::Rows::Interned { states, .. } => {
+            let n = table.obs_len;
+            f(&states[s as usize * n..(s as usize + 1) * n])
+        }
+        table::Rows::Direct { .. } => f(&[s as f32]),
+    }
 }
 
 /// The `k`-th set bit of `mask` (from the lowest).

@@ -116,6 +116,15 @@ pub enum Shield {
     /// `shield_q`, so that the greedy policy keeps the rule; the value of the kill with the bow
     /// is learned, never written.
     TreacherousTurnOneStrike,
+    /// Any environment with a public cost signal in its info (`cost_signal`; curriculum C01,
+    /// TT-S hint H4: "treat any action that ever produced cost as forbidden in every state").
+    /// When a step reports a positive cost, what the action did is forbidden for good: with
+    /// `cost_context` empty, that action in that state; with it, that action's context (the
+    /// value of the observation entry it names), for every action with a context and in
+    /// every state. The learner never takes a forbidden action (unless all are), bootstraps
+    /// over the allowed ones, and the forbidden values are written into the table with
+    /// `shield_q`, so that the greedy policy keeps the rule.
+    Cost,
 }
 
 /// The configuration of a tabular learner. Every key has a default (`TabularConfig::default()`
@@ -167,8 +176,18 @@ pub struct TabularConfig {
     /// With the one-strike shield: the episodes played before a kill with the bow is allowed
     /// (learn the world first, so that the single kill happens on a known route).
     pub shield_warmup: u64,
-    /// With the one-strike shield: the value written for a shot it forbids before the bow.
+    /// With the one-strike shield: the value written for a shot it forbids before the bow;
+    /// with the cost shield, for every action it forbids.
     pub shield_q: f64,
+    /// With the cost shield: the name of the info extra that carries the cost (a number;
+    /// positive means cost).
+    pub cost_signal: String,
+    /// With the cost shield: for each action, comma-separated, the index of the observation
+    /// entry that says what the action acts on (its context), or `-` for an action the shield
+    /// never forbids; the empty string keys the rule on the whole state. Actions with a
+    /// context share one key space (a shot whose arrow stops at a symbol that once produced
+    /// cost is forbidden in every direction): `-,-,-,-,7,8,9,10`.
+    pub cost_context: String,
     /// With the one-strike shield and Dyna-Q: a local model. The learner knows the rules are
     /// local (it decodes the public state index into the board, as the shield does): an
     /// action's outcome depends only on Link's cell and on what lies on the cells it touches
@@ -210,6 +229,8 @@ impl Default for TabularConfig {
             shield_strikes: 1,
             shield_warmup: 0,
             shield_q: -100.0,
+            cost_signal: "harm_cost".to_string(),
+            cost_context: String::new(),
             local_model: false,
             plan_optimism: 10.0,
             max_states: 1_000_000,
@@ -353,6 +374,13 @@ impl TabularConfig {
         check("epsilon_decay", self.epsilon_decay, self.epsilon_decay > 0.0, "> 0 episodes")?;
         check("shield_q", self.shield_q, true, "a finite number")?;
         check("plan_optimism", self.plan_optimism, true, "a finite number")?;
+        if parse_context(&self.cost_context).is_none() {
+            return Err(ConfigError::OutOfRange {
+                key: "cost_context",
+                value: self.cost_context.clone(),
+                expected: "comma-separated observation indices or `-`, one per action (or empty)",
+            });
+        }
         if self.max_states == 0 {
             return Err(ConfigError::OutOfRange {
                 key: "max_states",
@@ -378,6 +406,20 @@ impl TabularConfig {
             }
         }
     }
+}
+
+/// The per-action contexts of `cost_context` (`None` in an entry: no context), or `None` when
+/// the text does not parse. The empty text is the empty list (the whole state is the context).
+pub(crate) fn parse_context(text: &str) -> Option<Vec<Option<usize>>> {
+    if text.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    text.split(',')
+        .map(|item| match item.trim() {
+            "-" => Some(None),
+            n => n.parse::<usize>().ok().map(Some),
+        })
+        .collect()
 }
 
 /// A named configuration that reproduces one failure, with the environment and budget it was
@@ -561,6 +603,12 @@ mod tests {
         c.set("update_on", "executed").unwrap();
         c.set("info_exploration", "false").unwrap();
         c.set("q_init", "-2").unwrap();
+        c.set("cost_context", "-,-,-,-,7,8,9,10").unwrap();
+        assert_eq!(parse_context(&c.cost_context).unwrap()[4..6], [Some(7), Some(8)]);
+        assert!(matches!(
+            c.clone().set("cost_context", "-,x"),
+            Err(ConfigError::OutOfRange { key: "cost_context", .. })
+        ));
         assert_eq!((c.alpha, c.planning_steps, c.q_init), (0.5, 7, -2.0));
         assert_eq!((c.exploration, c.update_on), (Exploration::Trazzi, UpdateOn::Executed));
         assert!(!c.info_exploration);
