@@ -33,8 +33,8 @@ pub struct QNet {
     arch: Arch,
 }
 
-fn param<const D: usize>(values: &[f32], shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
-    Param::from_data(TensorData::new(values.to_vec(), shape), device)
+fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+    Param::from_data(TensorData::new(values, shape), device)
 }
 
 fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
@@ -45,16 +45,19 @@ impl QNet {
     /// The burn module holding `net`'s parameters, on `device`.
     pub fn from_net(net: &Net, device: &Device) -> QNet {
         let (params, shapes) = burn_layout(net);
-        QNet::from_parts(net.arch(), &params, &shapes, device)
+        QNet::from_parts(net.arch(), params, &shapes, device)
     }
 
     /// The module from parameters in burn's layout (linear weights `[in, out]`, contiguous).
+    /// The vectors become the tensors' buffers (no copy); [`QNet::into_params`] hands them back.
     fn from_parts(
         arch: &Arch,
-        params: &[Vec<f32>],
+        params: Vec<Vec<f32>>,
         shapes: &[Vec<usize>],
         device: &Device,
     ) -> QNet {
+        let mut params = params.into_iter();
+        let mut next = || params.next().expect("one vector per parameter tensor");
         let mut convs = Vec::new();
         let mut layers = Vec::new();
         let mut i = 0;
@@ -62,8 +65,8 @@ impl QNet {
             for c in spec {
                 let s = &shapes[i];
                 convs.push(Conv2d {
-                    weight: param(&params[i], [s[0], s[1], s[2], s[3]], device),
-                    bias: Some(param(&params[i + 1], [s[0]], device)),
+                    weight: param(next(), [s[0], s[1], s[2], s[3]], device),
+                    bias: Some(param(next(), [s[0]], device)),
                     stride: [c.stride, c.stride],
                     kernel_size: [c.kernel, c.kernel],
                     dilation: [1, 1],
@@ -76,8 +79,8 @@ impl QNet {
         while i < shapes.len() {
             let s = &shapes[i];
             layers.push(Linear {
-                weight: param(&params[i], [s[0], s[1]], device),
-                bias: Some(param(&params[i + 1], [s[1]], device)),
+                weight: param(next(), [s[0], s[1]], device),
+                bias: Some(param(next(), [s[1]], device)),
             });
             i += 2;
         }
@@ -101,6 +104,24 @@ impl QNet {
         for l in &self.layers {
             out.push(flat(&l.weight, grads));
             out.push(flat(l.bias.as_ref().expect("built with a bias"), grads));
+        }
+        out
+    }
+
+    /// The parameter tensors' values, in our order (burn's layout), consuming the module: a
+    /// buffer no other tensor shares is handed back without a copy.
+    fn into_params(self) -> Vec<Vec<f32>> {
+        fn owned<const D: usize>(p: Param<Tensor<D>>) -> Vec<f32> {
+            p.into_value().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32")
+        }
+        let mut out = Vec::new();
+        for c in self.convs {
+            out.push(owned(c.weight));
+            out.push(owned(c.bias.expect("built with a bias")));
+        }
+        for l in self.layers {
+            out.push(owned(l.weight));
+            out.push(owned(l.bias.expect("built with a bias")));
         }
         out
     }
@@ -230,7 +251,7 @@ impl QTrainer {
         let (params, shapes) = burn_layout(net);
         let m: Vec<Vec<f32>> = params.iter().map(|p| vec![0.0; p.len()]).collect();
         let device = device();
-        let target = QNet::from_parts(&arch, &params, &shapes, &device.clone().inner());
+        let target = QNet::from_parts(&arch, params.clone(), &shapes, &device.clone().inner());
         QTrainer {
             outputs: arch.output_len(),
             inputs: arch.input_len(),
@@ -251,7 +272,7 @@ impl QTrainer {
     pub fn q_values(&mut self, obs: &[f32], rows: usize) -> Vec<f32> {
         let plain = self.device.clone().inner();
         let acting = self.acting.get_or_insert_with(|| {
-            QNet::from_parts(&self.arch, &self.params, &self.shapes, &plain)
+            QNet::from_parts(&self.arch, self.params.clone(), &self.shapes, &plain)
         });
         let x = matrix(obs.to_vec(), rows, self.inputs, &plain);
         values(&acting.forward(x))
@@ -278,7 +299,9 @@ impl QTrainer {
         loss: TdLoss,
     ) -> f32 {
         let rows = actions.len();
-        let online = QNet::from_parts(&self.arch, &self.params, &self.shapes, &self.device);
+        // The parameters move into the module for the pass and come back after it.
+        let params = std::mem::take(&mut self.params);
+        let online = QNet::from_parts(&self.arch, params, &self.shapes, &self.device);
         let x = matrix(obs.to_vec(), rows, self.inputs, &self.device);
         let q = online.forward(x);
         let q_values = values(&q);
@@ -299,7 +322,10 @@ impl QTrainer {
         }
         let surrogate = (q * matrix(dq, rows, self.outputs, &self.device)).sum();
         let mut grads = surrogate.backward();
-        for (i, g) in online.param_grads(&mut grads).into_iter().enumerate() {
+        let g = online.param_grads(&mut grads);
+        drop((grads, surrogate));
+        self.params = online.into_params();
+        for (i, g) in g.into_iter().enumerate() {
             self.adam_step(i, g.as_slice::<f32>().expect("an f32 gradient"));
         }
         self.time += 1;
@@ -335,8 +361,12 @@ impl QTrainer {
 
     /// Copies the online network into the target network.
     pub fn sync_target(&mut self) {
-        self.target =
-            QNet::from_parts(&self.arch, &self.params, &self.shapes, &self.device.clone().inner());
+        self.target = QNet::from_parts(
+            &self.arch,
+            self.params.clone(),
+            &self.shapes,
+            &self.device.clone().inner(),
+        );
     }
 
     /// The online network as our [`Net`].
