@@ -6,8 +6,10 @@
 * dqn-update: the target network's forward (no grad) on the next observations and the max,
   then fit with the Huber loss.
 
-Usage: python3 bench/dqn_torch.py [--threads N] [--seconds S]
-Prints train steps/s of each workload (the best of 3 timed runs of S seconds each).
+Usage: python3 bench/dqn_torch.py [--threads N] [--seconds S] [--clock wall|cpu]
+Prints train steps/s of each workload (the best of 3 timed runs of S seconds each). With
+--clock cpu the seconds are the process's CPU time (time.process_time), which a loaded machine
+does not inflate; bench/dqn_compare.py uses it.
 Skips with a message (exit 0) when torch is not installed.
 """
 
@@ -37,6 +39,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1: one core, as burn)")
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall: elapsed time; cpu: the process's CPU time")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -66,17 +70,18 @@ def main():
         loss.backward()
         opt.step()
 
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), MLP {INPUTS}-{HIDDEN}-{HIDDEN}-{ACTIONS}, batch {BATCH}")
     for name, step in [("fit", fit), ("dqn-update", dqn_update)]:
         for _ in range(200):
             step()
         best = 0.0
         for _ in range(3):
-            n, start = 0, time.perf_counter()
-            while time.perf_counter() - start < args.seconds:
+            n, start = 0, clock()
+            while clock() - start < args.seconds:
                 step()
                 n += 1
-            best = max(best, n / (time.perf_counter() - start))
+            best = max(best, n / (clock() - start))
         print(f"{name:<12} {best:9.0f} train steps/s")
 
 

@@ -6,6 +6,10 @@
 //!   `fit` with the Huber loss (one DQN gradient step, replay sampling excluded).
 //!
 //! `cargo bench -p mlroots-neural --bench dqn`.
+//!
+//! mimalloc is the global allocator here as in the `mlroots` binary that trains: burn allocates
+//! a tensor per operation, and glibc's malloc returns large blocks to the kernel, so every
+//! step pays page faults that the real training loop does not.
 
 use std::hint::black_box;
 
@@ -13,6 +17,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mlroots_env::Rng;
 use mlroots_learn::net::{Activation, Arch, Net};
 use mlroots_neural::nn::{AdamSettings, QTrainer, TdLoss};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 64;
 const INPUTS: usize = 161;

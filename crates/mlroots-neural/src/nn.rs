@@ -10,7 +10,7 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, PaddingConfig2d};
-use burn::tensor::{Device, Tensor, TensorData, activation};
+use burn::tensor::{Device, Gradients, Tensor, TensorData, activation};
 use mlroots_learn::net::{Activation, Arch, Net, NetError};
 
 /// The device every learner trains on: burn's pure-Rust `flex` CPU backend, with autodiff.
@@ -33,8 +33,8 @@ pub struct QNet {
     arch: Arch,
 }
 
-fn param<const D: usize>(values: &[f32], shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
-    Param::from_data(TensorData::new(values.to_vec(), shape), device)
+fn param<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
+    Param::from_data(TensorData::new(values, shape), device)
 }
 
 fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
@@ -44,18 +44,29 @@ fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
 impl QNet {
     /// The burn module holding `net`'s parameters, on `device`.
     pub fn from_net(net: &Net, device: &Device) -> QNet {
-        let arch = net.arch().clone();
-        let shapes = arch.param_shapes().expect("a built net has a valid arch");
-        let params = net.params();
+        let (params, shapes) = burn_layout(net);
+        QNet::from_parts(net.arch(), params, &shapes, device)
+    }
+
+    /// The module from parameters in burn's layout (linear weights `[in, out]`, contiguous).
+    /// The vectors become the tensors' buffers (no copy); [`QNet::into_params`] hands them back.
+    fn from_parts(
+        arch: &Arch,
+        params: Vec<Vec<f32>>,
+        shapes: &[Vec<usize>],
+        device: &Device,
+    ) -> QNet {
+        let mut params = params.into_iter();
+        let mut next = || params.next().expect("one vector per parameter tensor");
         let mut convs = Vec::new();
         let mut layers = Vec::new();
         let mut i = 0;
-        if let Arch::Cnn { convs: spec, .. } = &arch {
+        if let Arch::Cnn { convs: spec, .. } = arch {
             for c in spec {
-                let s = &shapes[i].1;
+                let s = &shapes[i];
                 convs.push(Conv2d {
-                    weight: param(&params[i], [s[0], s[1], s[2], s[3]], device),
-                    bias: Some(param(&params[i + 1], [s[0]], device)),
+                    weight: param(next(), [s[0], s[1], s[2], s[3]], device),
+                    bias: Some(param(next(), [s[0]], device)),
                     stride: [c.stride, c.stride],
                     kernel_size: [c.kernel, c.kernel],
                     dilation: [1, 1],
@@ -66,18 +77,53 @@ impl QNet {
             }
         }
         while i < shapes.len() {
-            // Ours is [out, in] (PyTorch's layout); burn's Linear holds [in, out].
-            let s = &shapes[i].1;
-            let (out, inp) = (s[0], s[1]);
-            let w = Tensor::<2>::from_data(TensorData::new(params[i].clone(), [out, inp]), device)
-                .transpose();
+            let s = &shapes[i];
             layers.push(Linear {
-                weight: Param::from_tensor(w),
-                bias: Some(param(&params[i + 1], [out], device)),
+                weight: param(next(), [s[0], s[1]], device),
+                bias: Some(param(next(), [s[1]], device)),
             });
             i += 2;
         }
-        QNet { convs, layers, arch }
+        QNet { convs, layers, arch: arch.clone() }
+    }
+
+    /// The gradient of every parameter tensor in `grads` (f32, row-major), in our order (each
+    /// convolution's weight and bias, then each linear layer's).
+    ///
+    /// Each gradient is removed from `grads`, so its buffer is handed over without a copy.
+    fn param_grads(&self, grads: &mut Gradients) -> Vec<TensorData> {
+        fn flat<const D: usize>(p: &Param<Tensor<D>>, grads: &mut Gradients) -> TensorData {
+            let g = p.val().grad_remove(grads);
+            g.expect("every parameter takes part in the forward pass").into_data()
+        }
+        let mut out = Vec::new();
+        for c in &self.convs {
+            out.push(flat(&c.weight, grads));
+            out.push(flat(c.bias.as_ref().expect("built with a bias"), grads));
+        }
+        for l in &self.layers {
+            out.push(flat(&l.weight, grads));
+            out.push(flat(l.bias.as_ref().expect("built with a bias"), grads));
+        }
+        out
+    }
+
+    /// The parameter tensors' values, in our order (burn's layout), consuming the module: a
+    /// buffer no other tensor shares is handed back without a copy.
+    fn into_params(self) -> Vec<Vec<f32>> {
+        fn owned<const D: usize>(p: Param<Tensor<D>>) -> Vec<f32> {
+            p.into_value().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32")
+        }
+        let mut out = Vec::new();
+        for c in self.convs {
+            out.push(owned(c.weight));
+            out.push(owned(c.bias.expect("built with a bias")));
+        }
+        for l in self.layers {
+            out.push(owned(l.weight));
+            out.push(owned(l.bias.expect("built with a bias")));
+        }
+        out
     }
 
     /// The parameters as our [`Net`] (for saving, and for the plain-Rust forward pass).
@@ -165,49 +211,70 @@ pub struct AdamSettings {
     pub grad_clip: Option<f64>,
 }
 
-/// DQN's networks and optimiser, behind plain slices: the online Q-network (trained with Adam
-/// on the autodiff device), the target network (a frozen copy without autodiff), and the loss.
-/// The learner in [`crate::dqn`] never touches a tensor.
+/// DQN's networks and optimiser, behind plain slices: the online Q-network's parameters with
+/// Adam's moments (plain vectors in burn's layout, updated by one fused pass per tensor), the
+/// target network (a frozen copy without autodiff), and the loss. burn runs every forward pass
+/// and the backward pass; the learner in [`crate::dqn`] never touches a tensor.
+///
+/// Why Adam is ours: burn's `Adam` spends about a dozen whole-tensor operations per parameter
+/// tensor, each allocating and filling a fresh tensor, which cost as much as the backward pass
+/// itself at DQN's sizes. The update is burn's formula (bias-corrected moments, ε scaled by
+/// √(1 − β₂ᵗ), per-tensor norm clipping) applied in place, element by element.
 pub struct QTrainer {
-    online: QNet,
+    arch: Arch,
+    /// The online network's parameters, in burn's layout (linear weights `[in, out]`).
+    params: Vec<Vec<f32>>,
+    /// Their shapes in burn's layout.
+    shapes: Vec<Vec<usize>>,
+    /// Adam's first and second moments, one vector per parameter tensor.
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    /// Adam steps taken.
+    time: i32,
     /// The online network without autodiff, for acting; rebuilt after each update when needed.
     acting: Option<QNet>,
     target: QNet,
-    opt: burn::optim::ModuleOptimizer,
     adam: AdamSettings,
     device: Device,
     outputs: usize,
     inputs: usize,
 }
 
+/// Adam's β₁ and β₂ (burn's and PyTorch's defaults).
+const BETA_1: f32 = 0.9;
+const BETA_2: f32 = 0.999;
+
 impl QTrainer {
     /// A trainer whose online and target networks both start as `net`.
     pub fn new(net: &Net, adam: AdamSettings) -> QTrainer {
-        use burn::optim::AdamConfig;
-        use burn::optim::grad_clipping::GradientClippingConfig;
+        let arch = net.arch().clone();
+        let (params, shapes) = burn_layout(net);
+        let m: Vec<Vec<f32>> = params.iter().map(|p| vec![0.0; p.len()]).collect();
         let device = device();
-        let online = QNet::from_net(net, &device);
-        let target = online.valid();
-        let mut config = AdamConfig::new().with_epsilon(adam.eps as f32);
-        if let Some(clip) = adam.grad_clip {
-            config = config.with_grad_clipping(Some(GradientClippingConfig::Norm(clip as f32)));
-        }
+        let target = QNet::from_parts(&arch, params.clone(), &shapes, &device.clone().inner());
         QTrainer {
+            outputs: arch.output_len(),
+            inputs: arch.input_len(),
+            arch,
+            v: m.clone(),
+            m,
+            params,
+            shapes,
+            time: 0,
             acting: None,
             target,
-            opt: config.init(),
             adam,
-            outputs: net.arch().output_len(),
-            inputs: net.arch().input_len(),
-            online,
             device,
         }
     }
 
     /// The online network's outputs for `rows` flat inputs (`rows × outputs` values).
     pub fn q_values(&mut self, obs: &[f32], rows: usize) -> Vec<f32> {
-        let acting = self.acting.get_or_insert_with(|| self.online.valid());
-        let x = matrix(obs.to_vec(), rows, self.inputs, &self.device.clone().inner());
+        let plain = self.device.clone().inner();
+        let acting = self.acting.get_or_insert_with(|| {
+            QNet::from_parts(&self.arch, self.params.clone(), &self.shapes, &plain)
+        });
+        let x = matrix(obs.to_vec(), rows, self.inputs, &plain);
         values(&acting.forward(x))
     }
 
@@ -219,6 +286,11 @@ impl QTrainer {
 
     /// One gradient step on the loss between `Q(obs_b, actions_b)` and `targets_b`; returns
     /// the loss before the step.
+    ///
+    /// The loss and its derivative with respect to the taken actions' Q are computed here on
+    /// the batch's few values; burn back-propagates that derivative through the network (the
+    /// backward pass of `sum(Q ⊙ G)`, where `G` holds dL/dQ(s, a) at the taken actions and 0
+    /// elsewhere), which is the gradient of the loss itself.
     pub fn train_step(
         &mut self,
         obs: &[f32],
@@ -227,40 +299,133 @@ impl QTrainer {
         loss: TdLoss,
     ) -> f32 {
         let rows = actions.len();
-        let mut mask = vec![0.0f32; rows * self.outputs];
-        for (r, &a) in actions.iter().enumerate() {
-            mask[r * self.outputs + a as usize] = 1.0;
-        }
+        // The parameters move into the module for the pass and come back after it.
+        let params = std::mem::take(&mut self.params);
+        let online = QNet::from_parts(&self.arch, params, &self.shapes, &self.device);
         let x = matrix(obs.to_vec(), rows, self.inputs, &self.device);
-        let mask = matrix(mask, rows, self.outputs, &self.device);
-        let y = matrix(targets.to_vec(), rows, 1, &self.device);
-        let q = (self.online.forward(x) * mask).sum_dim(1);
-        let diff = q - y;
-        let l = match loss {
-            TdLoss::Mse => diff.powi_scalar(2).mean(),
-            TdLoss::Huber => {
-                // 0.5·c² + |d| − |c| with c = clamp(d, −1, 1): ½d² inside, |d| − ½ outside.
-                let c = diff.clone().clamp(-1.0, 1.0);
-                (c.clone().powi_scalar(2).mul_scalar(0.5) + diff.abs() - c.abs()).mean()
-            }
-        };
-        let value = values(&l)[0];
-        let grads = burn::optim::GradientsParams::from_grads(l.backward(), &self.online);
-        let online = std::mem::replace(&mut self.online, self.target.clone());
-        self.online = self.opt.step(self.adam.lr, online, grads);
+        let q = online.forward(x);
+        let q_values = values(&q);
+        let mut dq = vec![0.0f32; rows * self.outputs];
+        let mut total = 0.0f32;
+        let n = rows as f32;
+        for (r, (&a, &y)) in actions.iter().zip(targets).enumerate() {
+            let k = r * self.outputs + a as usize;
+            let d = q_values[k] - y;
+            let (l, g) = match loss {
+                TdLoss::Mse => (d * d, 2.0 * d),
+                // ½d² inside ±1, |d| − ½ outside (smooth L1 with δ = 1).
+                TdLoss::Huber if d.abs() <= 1.0 => (0.5 * d * d, d),
+                TdLoss::Huber => (d.abs() - 0.5, d.signum()),
+            };
+            total += l;
+            dq[k] = g / n;
+        }
+        let surrogate = (q * matrix(dq, rows, self.outputs, &self.device)).sum();
+        let mut grads = surrogate.backward();
+        let g = online.param_grads(&mut grads);
+        drop((grads, surrogate));
+        self.params = online.into_params();
+        for (i, g) in g.into_iter().enumerate() {
+            self.adam_step(i, g.as_slice::<f32>().expect("an f32 gradient"));
+        }
+        self.time += 1;
         self.acting = None;
-        value
+        total / n
+    }
+
+    /// Adam on parameter tensor `i` with gradient `g`, clipped to the norm first when asked.
+    fn adam_step(&mut self, i: usize, g: &[f32]) {
+        let coef = match self.adam.grad_clip {
+            Some(clip) => {
+                let norm = g.iter().map(|x| x * x).sum::<f32>().sqrt();
+                (clip as f32 / (norm + f32::MIN_POSITIVE)).min(1.0)
+            }
+            None => 1.0,
+        };
+        let t = self.time + 1;
+        let bc2_sqrt = (1.0 - BETA_2.powi(t)).sqrt();
+        let factor = bc2_sqrt / (1.0 - BETA_1.powi(t));
+        let eps = self.adam.eps as f32 * bc2_sqrt;
+        let lr = self.adam.lr as f32;
+        // Equal lengths up front, so the loop has no bounds checks and vectorises.
+        let p = &mut self.params[i][..];
+        let n = p.len();
+        let (m, v, g) = (&mut self.m[i][..n], &mut self.v[i][..n], &g[..n]);
+        for k in 0..n {
+            let g = g[k] * coef;
+            m[k] = m[k] * BETA_1 + g * (1.0 - BETA_1);
+            v[k] = v[k] * BETA_2 + g * g * (1.0 - BETA_2);
+            p[k] -= lr * (m[k] * factor / (v[k].sqrt() + eps));
+        }
     }
 
     /// Copies the online network into the target network.
     pub fn sync_target(&mut self) {
-        self.target = self.online.valid();
+        self.target = QNet::from_parts(
+            &self.arch,
+            self.params.clone(),
+            &self.shapes,
+            &self.device.clone().inner(),
+        );
     }
 
     /// The online network as our [`Net`].
     pub fn to_net(&self) -> Result<Net, NetError> {
-        self.online.to_net()
+        let params = self
+            .params
+            .iter()
+            .zip(&self.shapes)
+            .enumerate()
+            .map(
+                |(i, (p, s))| {
+                    if self.is_linear_weight(i) { transpose(p, s[0], s[1]) } else { p.clone() }
+                },
+            )
+            .collect();
+        Net::from_params(self.arch.clone(), params)
     }
+
+    fn is_linear_weight(&self, i: usize) -> bool {
+        i >= 2 * conv_count(&self.arch) && i.is_multiple_of(2)
+    }
+}
+
+fn conv_count(arch: &Arch) -> usize {
+    match arch {
+        Arch::Cnn { convs, .. } => convs.len(),
+        Arch::Mlp { .. } => 0,
+    }
+}
+
+/// A row-major `[rows, cols]` matrix transposed (row-major `[cols, rows]`).
+fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; values.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = values[r * cols + c];
+        }
+    }
+    out
+}
+
+/// `net`'s parameters and shapes in burn's layout: linear weights `[in, out]` (ours and
+/// PyTorch's are `[out, in]`), everything else as ours.
+fn burn_layout(net: &Net) -> (Vec<Vec<f32>>, Vec<Vec<usize>>) {
+    let arch = net.arch();
+    let shapes = arch.param_shapes().expect("a built net has a valid arch");
+    let convs = conv_count(arch);
+    net.params()
+        .iter()
+        .zip(shapes)
+        .enumerate()
+        .map(|(i, (p, (_, s)))| {
+            if i >= 2 * convs && i % 2 == 0 {
+                (transpose(p, s[0], s[1]), vec![s[1], s[0]])
+            } else {
+                (p.clone(), s.to_vec())
+            }
+        })
+        .unzip()
 }
 
 #[cfg(test)]
@@ -341,6 +506,53 @@ mod tests {
             let mut out = [0.0; 3];
             back.forward(&obs[..2], &mut out);
             assert!(close(&out, &q[..3]), "{out:?} vs {q:?}");
+        }
+    }
+
+    /// The trainer's fused Adam and its loss derivative make the same steps as burn's `Adam`
+    /// on the loss written with tensors (the formulation the trainer replaced).
+    #[test]
+    fn the_trainer_steps_as_burns_adam_on_the_tensor_loss() {
+        use burn::optim::grad_clipping::GradientClippingConfig;
+        use burn::optim::{AdamConfig, GradientsParams};
+        let arch =
+            Arch::Mlp { inputs: 3, hidden: vec![8, 8], outputs: 2, activation: Activation::Relu };
+        let net = Net::init(arch, &mut Rng::seed_from_u64(5)).unwrap();
+        let obs = [0.5, -1.0, 2.0, 1.0, 0.0, -0.5, 0.3, 0.3, 0.3];
+        let actions = [1u32, 0, 1];
+        let targets = [4.0f32, -0.2, 0.1];
+        for (loss, clip) in [(TdLoss::Huber, None), (TdLoss::Mse, Some(0.5))] {
+            let adam = AdamSettings { lr: 1e-2, eps: 1e-8, grad_clip: clip };
+            let mut t = QTrainer::new(&net, adam);
+            let device = device();
+            let mut q = QNet::from_net(&net, &device);
+            let mut config = AdamConfig::new().with_epsilon(1e-8);
+            if let Some(c) = clip {
+                config = config.with_grad_clipping(Some(GradientClippingConfig::Norm(c as f32)));
+            }
+            let mut opt = config.init();
+            let mask = matrix(vec![0.0, 1.0, 1.0, 0.0, 0.0, 1.0], 3, 2, &device);
+            let y = matrix(targets.to_vec(), 3, 1, &device);
+            for step in 0..5 {
+                let ours = t.train_step(&obs, &actions, &targets, loss);
+                let x = matrix(obs.to_vec(), 3, 3, &device);
+                let diff = (q.forward(x) * mask.clone()).sum_dim(1) - y.clone();
+                let l = match loss {
+                    TdLoss::Mse => diff.powi_scalar(2).mean(),
+                    TdLoss::Huber => {
+                        let c = diff.clone().clamp(-1.0, 1.0);
+                        (c.clone().powi_scalar(2).mul_scalar(0.5) + diff.abs() - c.abs()).mean()
+                    }
+                };
+                let theirs = to_vec(&l)[0];
+                assert!((ours - theirs).abs() <= 1e-5 * (1.0 + theirs.abs()), "{ours} {theirs}");
+                let grads = GradientsParams::from_grads(l.backward(), &q);
+                q = opt.step(1e-2, q, grads);
+                let (a, b) = (t.to_net().unwrap(), q.to_net().unwrap());
+                for (pa, pb) in a.params().iter().zip(b.params()) {
+                    assert!(close(pa, pb), "{loss:?} step {step}: {pa:?} vs {pb:?}");
+                }
+            }
         }
     }
 

@@ -319,7 +319,8 @@ fn find_preset(name: &str) -> Result<&'static Preset, ConfigError> {
 }
 
 /// DQN on the treacherous turn's noisy screen: a CNN whose first convolution reads one 4×4
-/// sprite per cell.
+/// sprite per cell. Calibrated: seed 0 over the preset's 300k steps shows the treacherous
+/// signature in 87 of 100 fresh greedy episodes (`assets/treacherous-screen-dqn` is that run).
 fn treacherous_screen() -> DqnConfig {
     DqnConfig {
         lr: 5e-4,
