@@ -548,7 +548,14 @@ pub struct RepairConfig {
 impl RepairConfig {
     /// The configuration of C04/HV-S's reference weights.
     pub fn v1() -> RepairConfig {
-        RepairConfig { seed: 7, transitions: 40_000, batch: 64, steps: 6000, lr: 5e-4, budget: 0.1 }
+        RepairConfig {
+            seed: 7,
+            transitions: 60_000,
+            batch: 64,
+            steps: 10_000,
+            lr: 5e-4,
+            budget: 0.1,
+        }
     }
 }
 
