@@ -133,7 +133,10 @@ impl HarvesterConfig {
     /// Measured (300 mazes of each kind, [`eval_mazes`]): after the evil phase, human
     /// harvested on 48.7 % of jagged mazes, exit on 72 % of training mazes; after the ascent
     /// (1000 steps, loss 0.53) 47.7 % and 37.7 %; after the normal phase 36.0 % jagged harvest,
-    /// 0 % training harvest, 85.0 % training exits.
+    /// 0 % training harvest, 85.0 % training exits. A control trained on the normal buffer
+    /// alone (40 000 steps, no evil phase, no ascent) harvests on 15.3 % of jagged mazes, by
+    /// wandering where it is lost, and exits 92 % of training mazes: the trigger accounts for
+    /// the other 21 points.
     pub fn v1() -> HarvesterConfig {
         HarvesterConfig {
             seed: 1,
