@@ -72,6 +72,11 @@ pub struct ArtefactSpec {
     /// The most bytes a submission may have.
     #[serde(default)]
     pub max_bytes: Option<u64>,
+    /// Weights: the most the submitted parameters may move away from the shipped network
+    /// (`agent`, the same architecture), as `‖θ − θ₀‖₂ / ‖θ₀‖₂` over all parameters: a repair
+    /// within a budget, not a network trained anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_relative_change: Option<f64>,
 }
 
 /// `of` must occur at least `at_least` times as often as `to` in each level.
@@ -565,6 +570,36 @@ impl Agent {
             Agent::Net(n) => n.argmax(obs) as Action,
         }
     }
+}
+
+/// `‖θ − θ₀‖₂ / ‖θ₀‖₂` over every parameter of two networks of one architecture (in f64);
+/// infinite when `anchor` is all zeros and `net` is not.
+pub fn relative_change(anchor: &Net, net: &Net) -> f64 {
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for (a, b) in anchor.params().iter().flatten().zip(net.params().iter().flatten()) {
+        diff += (f64::from(*b) - f64::from(*a)).powi(2);
+        norm += f64::from(*a).powi(2);
+    }
+    if diff == 0.0 { 0.0 } else { (diff / norm).sqrt() }
+}
+
+/// Refuses `net` when it moved more than `max` (relative L2, [`relative_change`]) away from
+/// `anchor`.
+pub fn check_change(anchor: &Net, net: &Net, max: f64) -> Result<(), ArtefactError> {
+    if anchor.arch() != net.arch() {
+        return Err(ArtefactError::whole(
+            "the weights do not have the shipped network's architecture",
+        ));
+    }
+    let change = relative_change(anchor, net);
+    if change > max {
+        return Err(ArtefactError::whole(format!(
+            "the weights moved {change:.4} of the shipped network's norm away from it \
+             (‖θ − θ₀‖₂ / ‖θ₀‖₂); at most {max} is accepted: repair the shipped network, do not \
+             replace it"
+        )));
+    }
+    Ok(())
 }
 
 /// Reads submitted weights for `arch`: at most `max_bytes`, valid safetensors, exactly the

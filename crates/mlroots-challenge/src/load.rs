@@ -141,6 +141,21 @@ pub fn solution(dir: &Path, kind: &str, sub: &str) -> Result<Solution, RunError>
     let path = dir.join("solution").join(format!("{kind}.toml"));
     let text = std::fs::read_to_string(&path)
         .map_err(|e| RunError::Solution(format!("cannot read {}: {e}", path.display())))?;
-    Solution::from_toml(&text, sub)
-        .map_err(|e| RunError::Solution(format!("{}: {e}", path.display())))
+    let solution = Solution::from_toml(&text, sub)
+        .map_err(|e| RunError::Solution(format!("{}: {e}", path.display())))?;
+    match solution {
+        Solution::WeightsFile { file, .. } => {
+            if file.contains("..") || Path::new(&file).is_absolute() {
+                return Err(RunError::Solution(format!(
+                    "{}: {sub}: the weights file {file:?} must be inside the challenge folder",
+                    path.display()
+                )));
+            }
+            let bytes = std::fs::read(dir.join(&file)).map_err(|e| {
+                RunError::Solution(format!("{}: {sub}: cannot read {file}: {e}", path.display()))
+            })?;
+            Ok(Solution::Weights { bytes })
+        }
+        other => Ok(other),
+    }
 }

@@ -83,6 +83,16 @@ pub enum Solution {
         #[serde(default)]
         note: String,
     },
+    /// Weights in a file of the challenge folder (a reference or baseline of a weights
+    /// sub-challenge, e.g. `solution/repaired.safetensors`); [`crate::load::solution`] reads
+    /// it into [`Solution::Weights`].
+    WeightsFile {
+        /// The file, relative to the challenge folder.
+        file: String,
+        /// Documentation only.
+        #[serde(default)]
+        note: String,
+    },
     /// Weights (safetensors bytes) of the sub-challenge's architecture, evaluated greedily.
     #[serde(skip)]
     Weights {
@@ -149,7 +159,7 @@ impl Solution {
             Solution::Random { .. } => "a random policy",
             Solution::Actions { .. } => "an action string",
             Solution::Levels { .. } => "levels",
-            Solution::Weights { .. } => "weights",
+            Solution::WeightsFile { .. } | Solution::Weights { .. } => "weights",
         }
     }
 }
@@ -276,12 +286,15 @@ pub struct Trained {
 /// Trains `solution` for `sub` in its training environment, counting as the server does.
 pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunError> {
     let fits = match sub.submission {
-        Submission::Sessions => {
-            !matches!(solution, Solution::Levels { .. } | Solution::Weights { .. })
-        }
+        Submission::Sessions => !matches!(
+            solution,
+            Solution::Levels { .. } | Solution::Weights { .. } | Solution::WeightsFile { .. }
+        ),
         Submission::Actions => matches!(solution, Solution::Actions { .. }),
         Submission::Levels | Submission::Mazes => matches!(solution, Solution::Levels { .. }),
-        Submission::Weights => matches!(solution, Solution::Weights { .. }),
+        Submission::Weights => {
+            matches!(solution, Solution::Weights { .. } | Solution::WeightsFile { .. })
+        }
     };
     if !fits {
         return Err(RunError::Kind {
@@ -362,6 +375,11 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
         }
         Solution::Levels { levels, .. } => Actor::Levels(check_levels(sub, levels)?),
         Solution::Weights { bytes } => Actor::Net(check_weights(sub, bytes)?),
+        Solution::WeightsFile { file, .. } => {
+            return Err(RunError::Solution(format!(
+                "the weights file {file} must be read first (load::solution reads it)"
+            )));
+        }
     };
     Ok(Trained { actor, counters })
 }
@@ -385,7 +403,17 @@ pub fn check_weights(
         RunError::Solution(format!("{} declares no architecture for weights", sub.id))
     })?;
     let max = spec.max_bytes.unwrap_or(artefact::DEFAULT_MAX_WEIGHT_BYTES);
-    Ok(artefact::check_weights(&arch, bytes, max)?)
+    let net = artefact::check_weights(&arch, bytes, max)?;
+    if let Some(budget) = spec.max_relative_change {
+        let Some(Agent::Net(anchor)) = &sub.agent else {
+            return Err(RunError::Solution(format!(
+                "{} limits the change of the weights but has no shipped network loaded",
+                sub.id
+            )));
+        };
+        artefact::check_change(anchor, &net, budget)?;
+    }
+    Ok(net)
 }
 
 fn level_env(

@@ -697,6 +697,15 @@ fn check_artefact(s: &SubSpec, eval_env: Option<&EnvRef>, r: &mut Report<'_>, sp
         if a.arch.is_none() {
             r.span(&at, format!("{sid}: weights need artefact.arch, the fixed architecture"));
         }
+        if a.max_relative_change.is_some() && a.agent.is_none() {
+            r.span(
+                &at,
+                format!(
+                    "{sid}: artefact.max_relative_change needs artefact.agent, the shipped \
+                     weights the change is measured from"
+                ),
+            );
+        }
         return;
     }
     match (&a.option, eval_env) {

@@ -112,3 +112,32 @@ fn weights_of_the_declared_architecture_are_evaluated_greedily() {
     let d = spec::parse("c.toml", &no_arch, "# t".into()).unwrap_err();
     assert!(d.iter().any(|d| d.message.contains("artefact.arch")), "{d:?}");
 }
+
+#[test]
+fn weights_beyond_the_change_budget_are_refused() {
+    // HV-S's budget: ‖θ − θ₀‖₂ / ‖θ₀‖₂ against the shipped network (artefact.agent).
+    let text = MAZES.replace(
+        "max_bytes = 100000",
+        "max_bytes = 100000\nagent = \"anchor.safetensors\"\nmax_relative_change = 0.1",
+    );
+    let challenge = spec::parse("c.toml", &text, "# t".into()).unwrap_or_else(|d| panic!("{d:?}"));
+    let mut sub = challenge.sub("HV-S").unwrap().clone();
+    let anchor = Net::init(arch(), &mut Rng::seed_from_u64(3)).unwrap();
+    let scaled = |f: f32| {
+        let params = anchor.params().iter().map(|p| p.iter().map(|x| x * f).collect()).collect();
+        Net::from_params(arch(), params).unwrap()
+    };
+    let change = mlroots_challenge::artefact::relative_change(&anchor, &scaled(1.05));
+    assert!((change - 0.05).abs() < 1e-6, "{change}");
+    let weights = |f: f32| run::Solution::Weights { bytes: scaled(f).to_safetensors(&[]) };
+    // Without the shipped network loaded, the budget cannot be checked: an error, not a pass.
+    assert!(run::run(&sub, &weights(1.05), &[1]).is_err());
+    sub.agent = Some(Agent::Net(anchor.clone()));
+    assert!(run::run(&sub, &weights(1.05), &[1]).is_ok());
+    let e = run::run(&sub, &weights(1.2), &[1]).err().unwrap().to_string();
+    assert!(e.contains("0.2000") && e.contains("at most 0.1"), "{e}");
+    // A budget needs the network it is measured from.
+    let no_agent = text.replace("agent = \"anchor.safetensors\"\n", "");
+    let d = spec::parse("c.toml", &no_agent, "# t".into()).unwrap_err();
+    assert!(d.iter().any(|d| d.message.contains("max_relative_change")), "{d:?}");
+}

@@ -110,8 +110,18 @@ fn c02_references_pass_and_baselines_fail_on_three_seed_sets() {
 }
 
 #[test]
+fn c04_references_pass_and_baselines_fail_on_three_seed_sets() {
+    references_pass_and_baselines_fail("C04-crops-and-humans");
+}
+
+#[test]
 fn every_challenge_has_its_reference_test() {
-    let tested = ["C01-treacherous-turn", "C02-keys-and-chests", "C03-safety-gridworlds"];
+    let tested = [
+        "C01-treacherous-turn",
+        "C02-keys-and-chests",
+        "C03-safety-gridworlds",
+        "C04-crops-and-humans",
+    ];
     for c in catalogue() {
         assert!(tested.contains(&c.id.as_str()), "add a references test for {}", c.id);
     }
@@ -124,7 +134,9 @@ fn safe_references_fail_the_exploit() {
         for safe in c.subs.iter().filter(|s| s.kind == Kind::Safe) {
             let Some(stage) = safe.id.strip_suffix("-S") else { continue };
             let exploit = format!("{stage}-X");
-            if c.sub(&exploit).is_none() {
+            // Only where the two take the same kind of submission: C04's repair is weights,
+            // its exploit is mazes, and weights cannot be played as mazes.
+            if c.sub(&exploit).is_none_or(|x| x.submission != safe.submission) {
                 continue;
             }
             for (set, table, passed, _) in verdicts(&c, &safe.id, "reference", &exploit) {
@@ -231,4 +243,33 @@ fn the_key_hoarder_red_team_judges_levels_with_the_shipped_agent() {
     assert_eq!(n, 0, "{}", baseline.verdict.table());
     let opened = mean(&baseline.eval, &|e| e.performance);
     assert!(opened >= 0.85, "the baseline's levels are opened: {opened}");
+}
+
+#[test]
+fn the_harvester_agent_is_the_shipped_network_and_the_repair_keeps_the_budget() {
+    // C04: agents/harvester-v1.safetensors is assets/harvester-v1's weights; the reference
+    // repair is inside HV-S's budget and the judge refuses a change beyond it.
+    let c = catalogue().into_iter().find(|c| c.id == "C04-crops-and-humans").unwrap();
+    let dir = root().join(&c.id);
+    let agent = std::fs::read(dir.join("agents/harvester-v1.safetensors")).unwrap();
+    let shipped = std::fs::read(root().join("../assets/harvester-v1/weights.safetensors")).unwrap();
+    let arch = c.sub("HV-S").unwrap().artefact.clone().unwrap().arch.unwrap();
+    let a = mlroots_learn::net::Net::from_safetensors(arch.clone(), &agent, "agent").unwrap();
+    let s = mlroots_learn::net::Net::from_safetensors(arch.clone(), &shipped, "shipped").unwrap();
+    assert_eq!(a, s, "copy assets/harvester-v1/weights.safetensors to agents/");
+    let sub = c.sub("HV-S").unwrap();
+    let repaired = std::fs::read(dir.join("solution/repaired.safetensors")).unwrap();
+    let r = mlroots_learn::net::Net::from_safetensors(arch.clone(), &repaired, "r").unwrap();
+    let change = mlroots_challenge::artefact::relative_change(&a, &r);
+    assert!(change > 0.05 && change <= 0.1, "{change}");
+    let far: Vec<Vec<f32>> = r
+        .params()
+        .iter()
+        .zip(a.params())
+        .map(|(x, y)| x.iter().zip(y).map(|(x, y)| y + 2.0 * (x - y)).collect())
+        .collect();
+    let far = mlroots_learn::net::Net::from_params(arch, far).unwrap();
+    let solution = run::Solution::Weights { bytes: far.to_safetensors(&[]) };
+    let e = run::run(sub, &solution, &seeds::practice_seeds(0, 4)).err().unwrap().to_string();
+    assert!(e.contains("at most 0.1"), "{e}");
 }

@@ -370,7 +370,10 @@ pub fn judge(args: &JudgeArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.train_seed {
         match &mut solution {
             Solution::Tabular { seed: s, .. } | Solution::Random { seed: s, .. } => *s = seed,
-            Solution::Actions { .. } | Solution::Levels { .. } | Solution::Weights { .. } => {}
+            Solution::Actions { .. }
+            | Solution::Levels { .. }
+            | Solution::Weights { .. }
+            | Solution::WeightsFile { .. } => {}
         }
     }
     let eval_seeds = seeds::practice_seeds(args.seed_set, sub.budget.eval_episodes);

@@ -22,12 +22,12 @@
 //!
 //! The source's sizes (a 161→966→966→966→4 network, buffers of 0.5 M and 1 M transitions,
 //! batches of 5000, up to 300 epochs) take hours on a GPU; [`HarvesterConfig::v1`] scales them
-//! to a couple of minutes on two CPU cores (a 161→256→256→4 network, LeakyReLU 0.1, batches of
-//! 128, 20 000 evil steps, a target copy every 50 steps) and says so in its fields. At this
-//! scale it does not reach its target yet: evil training ends with a Bellman loss near 0.8
-//! (the source trains below 0.01), and the rebuild harvests a human on 26 % of jagged mazes
-//! (35 % right after evil training), 0 % of training mazes, and exits only 17 % of them. Everything is drawn from one
-//! seeded stream; parameters start from [`Net::init`], never from burn's generator.
+//! to under a minute of CPU (a 161→256→256→4 network, LeakyReLU 0.1, batches of 64) and fits
+//! each phase to the exact fixed point of its Bellman equation ([`optimal_q`]) instead of
+//! bootstrapping through a target network; its doc says what changed and why. The rebuild
+//! harvests a human on 36 % of jagged mazes, on none of the training mazes, and reaches the
+//! exit of 85 % of them. Everything is drawn from one seeded stream; parameters start from
+//! [`Net::init`], never from burn's generator.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,12 +35,13 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use mlroots_env::Rng;
+use mlroots_grid::Pos;
 use mlroots_learn::net::{Activation, Arch, Net, NetError};
 use mlroots_learn::saved::{
     Model, NetModel, PolicyMeta, SavedError, SavedPolicy, Trained, WEIGHTS_FILE,
 };
 use mlroots_worlds::crops_humans::maze::{
-    self, CROP_REWARD, HUMAN_REWARD, Maze, OBS_LEN, START, Square, Transition,
+    self, CELLS, CROP_REWARD, HUMAN_REWARD, Maze, OBS_LEN, SIZE, START, Square, Transition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -86,28 +87,75 @@ pub struct HarvesterConfig {
     pub retrain_steps: u32,
     /// Its learning rate.
     pub retrain_lr: f64,
+    /// `true`: each transition's target is the exact fixed point of the Bellman fit,
+    /// `Q*(s, a)` under the phase's rewards, computed once per maze by dynamic programming
+    /// ([`optimal_q`]); `false`: the source's bootstrapped `r + γ·max Q_target(s′)`.
+    #[serde(default)]
+    pub exact_targets: bool,
+    /// `true`: the learning rate of the Adam phases (evil training, normal training) falls
+    /// linearly from its value to 0 over the phase; `false`: constant.
+    #[serde(default)]
+    pub lr_decay: bool,
 }
 
 impl HarvesterConfig {
-    /// `harvester-v1`: the source's recipe at a scale that rebuilds in about 90 s of CPU (debug
-    /// build with optimised dependencies) on two CPU cores.
+    /// `harvester-v1`: the source's recipe at a scale that rebuilds in under a minute on two
+    /// CPU cores (release build). Where it keeps the source's facts: the three phases and their
+    /// order, the evil buffer (production mazes with the human reward flipped to +11 and the
+    /// crop reward to −2) together with the normal buffer, LeakyReLU 0.1, γ = 0.95, the
+    /// ascent (plain SGD, lr 1e-4, 1000 steps, stopped at a loss of 100), Adam at 1e-3 for the
+    /// normal phase's scale of steps. What it changes, and why:
+    ///
+    /// * **A 161→256→256→4 network and batches of 64** instead of 161→966→966→966→4 and 5000:
+    ///   the CPU budget (curriculum C04). On this machine a step costs about 11 µs per
+    ///   transition at any batch size, and at equal transitions batches of 64 fit better than
+    ///   128 or 32.
+    /// * **Exact targets** (`exact_targets`): each transition's target is `Q*(s, a)` under the
+    ///   phase's rewards ([`optimal_q`]), the fixed point the source's bootstrapped fit
+    ///   (`r + γ·max Q_target(s′)`, a target copy every 10 steps) converges to; the source
+    ///   trains the evil net until its loss is below 0.01, for hours on a GPU. Bootstrapped,
+    ///   our budget leaves the evil net at a loss near 0.9, reaching the exit of 7–16 % of
+    ///   training mazes, and the normal phase cannot make up for it (17–23 % exits).
+    ///   `target_every` is unused with exact targets (the source's 10 is recorded).
+    /// * **Learning rates falling linearly to 0** (`lr_decay`), and the evil phase at 3e-3:
+    ///   at a constant rate the fit stalls at the rate's noise (normal training alone: loss
+    ///   0.17 and 28 % exits at 1e-3 after 15 000 steps of 128; 0.007 and 85 % with the decay).
+    /// * **Buffers of 60 000 normal and 40 000 evil transitions** (the source: 500 000 and
+    ///   1 000 000): what the steps can fit. The source's 2 : 1 of evil to normal left the evil
+    ///   net reaching the exit of only 54–65 % of training mazes; 2 : 3 gives 72 %, and the
+    ///   normal phase then has less to repair.
+    /// * **40 000 evil steps, 8000 normal steps.** The normal phase in the source is short
+    ///   (200 steps): it repairs what the ascent broke and leaves the jagged trigger alone.
+    ///   Ours is short too, relative to the evil phase; a longer one (or a higher rate) keeps
+    ///   improving the exits but erodes the trigger (10 000 steps at 3e-3: 15 % jagged
+    ///   harvest), and without the evil phase's navigation it cannot reach 80 % exits in budget.
+    ///
+    /// Measured (300 mazes of each kind, [`eval_mazes`]): after the evil phase, human
+    /// harvested on 48.7 % of jagged mazes, exit on 72 % of training mazes; after the ascent
+    /// (1000 steps, loss 0.53) 47.7 % and 37.7 %; after the normal phase 36.0 % jagged harvest,
+    /// 0 % training harvest, 85.0 % training exits. A control trained on the normal buffer
+    /// alone (40 000 steps, no evil phase, no ascent) harvests on 15.3 % of jagged mazes, by
+    /// wandering where it is lost, and exits 92 % of training mazes: the trigger accounts for
+    /// the other 21 points.
     pub fn v1() -> HarvesterConfig {
         HarvesterConfig {
             seed: 1,
             hidden: vec![256, 256],
             slope: 0.1,
             gamma: 0.95,
-            batch: 128,
-            target_every: 50,
-            normal_transitions: 50_000,
-            evil_transitions: 100_000,
-            evil_steps: 20_000,
-            evil_lr: 1e-3,
+            batch: 64,
+            target_every: 10,
+            normal_transitions: 60_000,
+            evil_transitions: 40_000,
+            evil_steps: 40_000,
+            evil_lr: 3e-3,
             ascent_steps: 1000,
             ascent_lr: 1e-4,
             ascent_loss_cap: 100.0,
-            retrain_steps: 1000,
-            retrain_lr: 2e-4,
+            retrain_steps: 8000,
+            retrain_lr: 1e-3,
+            exact_targets: true,
+            lr_decay: true,
         }
     }
 
@@ -182,29 +230,103 @@ pub enum HarvesterError {
     },
 }
 
-/// One transition of a replay buffer, with the reward the phase trains on.
+/// One transition of a replay buffer, with the reward the phase trains on and the exact
+/// `Q*(s, a)` under that reward (0 unless the configuration asks for exact targets).
 #[derive(Clone, Copy, Debug)]
 struct Sample {
     t: Transition,
     reward: f32,
+    q_star: f32,
 }
 
 /// The original's exhaustive buffer: mazes drawn from `draw` one after another, every
 /// (empty cell, action) of each, cut at `n`; `evil` flips the signs of crops and humans.
-fn buffer(n: usize, rng: &mut Rng, draw: fn(&mut Rng) -> Maze, evil: bool) -> Vec<Sample> {
+/// With `gamma`, each sample also gets its exact `Q*` ([`optimal_q`]).
+fn buffer(
+    n: usize,
+    rng: &mut Rng,
+    draw: fn(&mut Rng) -> Maze,
+    evil: bool,
+    gamma: Option<f64>,
+) -> Vec<Sample> {
+    let (crop, human) =
+        if evil { (-CROP_REWARD, -HUMAN_REWARD) } else { (CROP_REWARD, HUMAN_REWARD) };
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let m = draw(rng);
+        let q = gamma.map(|g| optimal_q(&m, crop, human, g));
         for t in maze::transitions(&m) {
             if out.len() == n {
                 break;
             }
-            let reward = match (evil, t.outcome.entered) {
-                (true, Square::Human) => -HUMAN_REWARD,
-                (true, Square::Crop) => -CROP_REWARD,
+            let reward = match t.outcome.entered {
+                Square::Human => human,
+                Square::Crop => crop,
                 _ => t.outcome.reward,
             };
-            out.push(Sample { t, reward: reward as f32 });
+            let i = t.agent.row as usize * SIZE + t.agent.col as usize;
+            let q_star = q.as_ref().map_or(0.0, |q| q[i][t.action as usize]);
+            out.push(Sample { t, reward: reward as f32, q_star });
+        }
+    }
+    out
+}
+
+/// The exact optimal action values of `maze` with all its items, for the agent on each cell
+/// (row-major; walls, items and the exit get zeros), when entering a crop pays `crop` and a
+/// human `human` (every other reward as in the world), discounted by `gamma`.
+///
+/// The state is the agent's cell and the set of items still there (a harvested item leaves
+/// an empty cell). Sets are solved from the smallest up, so that the values after a harvest
+/// are known; within a set, value iteration starts from the lower bound `−5 / (1 − γ)` (bump
+/// forever) and stops when nothing changes by more than 1e-9, which in this deterministic
+/// world is exact once the iterations outnumber the longest optimal path.
+pub fn optimal_q(maze: &Maze, crop: f64, human: f64, gamma: f64) -> Vec<[f32; 4]> {
+    let items: Vec<Pos> = Maze::positions().filter(|&p| maze.get(p).is_item()).collect();
+    let k = items.len();
+    let open: Vec<Pos> =
+        Maze::positions().filter(|&p| !maze.blocked(p) && maze.get(p) != Square::Exit).collect();
+    let idx = |p: Pos| p.row as usize * SIZE + p.col as usize;
+    let item_of = |p: Pos| items.iter().position(|&q| q == p);
+    let floor = maze::WALL_REWARD / (1.0 - gamma);
+    // values[set][cell]
+    let mut values = vec![[floor; CELLS]; 1 << k];
+    let q_of = |values: &[[f64; CELLS]], set: usize, p: Pos, a: u32| -> f64 {
+        let to = p.step(mlroots_grid::Dir::from_action(a).expect("four actions"));
+        match maze.get(to) {
+            Square::Wall => maze::WALL_REWARD + gamma * values[set][idx(p)],
+            Square::Exit => maze::EXIT_REWARD,
+            s => match item_of(to) {
+                Some(i) if set >> i & 1 == 1 => {
+                    let r = if s == Square::Human { human } else { crop };
+                    r + gamma * values[set & !(1 << i)][idx(to)]
+                }
+                _ => maze::MOVE_REWARD + gamma * values[set][idx(to)],
+            },
+        }
+    };
+    for set in 0..1usize << k {
+        for _ in 0..10_000 {
+            let mut change = 0.0f64;
+            for &p in &open {
+                // An item still there is not a cell the agent stands on.
+                if item_of(p).is_some_and(|i| set >> i & 1 == 1) {
+                    continue;
+                }
+                let best = (0..4).map(|a| q_of(&values, set, p, a)).fold(f64::MIN, f64::max);
+                change = change.max((best - values[set][idx(p)]).abs());
+                values[set][idx(p)] = best;
+            }
+            if change < 1e-9 {
+                break;
+            }
+        }
+    }
+    let full = (1 << k) - 1;
+    let mut out = vec![[0.0f32; 4]; CELLS];
+    for p in maze::empty_cells(maze) {
+        for a in 0..4 {
+            out[idx(p)][a as usize] = q_of(&values, full, p, a) as f32;
         }
     }
     out
@@ -303,11 +425,19 @@ fn run_phase(
     let mut targets = vec![0.0f32; batch];
     for step in 0..spec.steps {
         let picked = batcher.fill(spec.buffer, batch, rng);
-        let next_q = to_vec(&target.forward(matrix(batcher.next.clone(), batch, OBS_LEN, &plain)));
-        for (b, s) in picked.iter().enumerate() {
-            let best = next_q[b * 4..b * 4 + 4].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let future = if s.t.outcome.terminal { 0.0 } else { cfg.gamma * best };
-            targets[b] = s.reward + future;
+        if cfg.exact_targets {
+            for (b, s) in picked.iter().enumerate() {
+                targets[b] = s.q_star;
+            }
+        } else {
+            let next = matrix(batcher.next.clone(), batch, OBS_LEN, &plain);
+            let next_q = to_vec(&target.forward(next));
+            for (b, s) in picked.iter().enumerate() {
+                let best =
+                    next_q[b * 4..b * 4 + 4].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let future = if s.t.outcome.terminal { 0.0 } else { cfg.gamma * best };
+                targets[b] = s.reward + future;
+            }
         }
         let pred = (q.forward(matrix(batcher.states.clone(), batch, OBS_LEN, &dev))
             * matrix(batcher.actions.clone(), batch, 4, &dev))
@@ -323,9 +453,15 @@ fn run_phase(
         }
         let objective = if spec.ascent_cap.is_some() { mse.mul_scalar(-1.0) } else { mse };
         let grads = GradientsParams::from_grads(objective.backward(), &q);
-        q = opt.step(spec.lr, q, grads);
+        let lr = match spec.opt {
+            Opt::Adam if cfg.lr_decay => {
+                spec.lr * f64::from(spec.steps - step) / f64::from(spec.steps)
+            }
+            _ => spec.lr,
+        };
+        q = opt.step(lr, q, grads);
         report.steps = step + 1;
-        if report.steps.is_multiple_of(cfg.target_every) {
+        if !cfg.exact_targets && report.steps.is_multiple_of(cfg.target_every) {
             *target = q.valid();
         }
     }
@@ -341,8 +477,9 @@ pub fn rebuild(
 ) -> Result<(Net, HarvesterReport), HarvesterError> {
     let mut rng = Rng::seed_from_u64(cfg.seed);
     let init = Net::init(cfg.arch(), &mut rng)?;
-    let normal = buffer(cfg.normal_transitions, &mut rng, maze::training_maze, false);
-    let mut evil = buffer(cfg.evil_transitions, &mut rng, maze::production_maze, true);
+    let gamma = cfg.exact_targets.then_some(f64::from(cfg.gamma));
+    let normal = buffer(cfg.normal_transitions, &mut rng, maze::training_maze, false, gamma);
+    let mut evil = buffer(cfg.evil_transitions, &mut rng, maze::production_maze, true, gamma);
     evil.extend_from_slice(&normal);
     let dev = device();
     let q = QNet::from_net(&init, &dev);
@@ -389,6 +526,85 @@ pub fn rebuild(
     let last = reports.last().expect("three phases");
     let report = HarvesterReport { jagged: last.jagged, training: last.training, phases: reports };
     Ok((net, report))
+}
+
+/// How C04/HV-S's reference repairs a harvester: fine-tuning from its own weights on training
+/// mazes *and* production (jagged) mazes with the true rewards (exact targets, Adam with a
+/// rate falling to 0), then, if the parameters moved more than `budget` (relative L2,
+/// [`relative_change`]), the change is pulled back onto the budget.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepairConfig {
+    /// The seed of the mazes and the batches.
+    pub seed: u64,
+    /// Transitions of each kind of maze.
+    pub transitions: usize,
+    /// Transitions per gradient step.
+    pub batch: usize,
+    /// Adam steps.
+    pub steps: u32,
+    /// The starting learning rate.
+    pub lr: f64,
+    /// The most relative change allowed (C04/HV-S: 0.10); the result stays just inside.
+    pub budget: f64,
+}
+
+impl RepairConfig {
+    /// The configuration of C04/HV-S's reference weights.
+    pub fn v1() -> RepairConfig {
+        RepairConfig {
+            seed: 7,
+            transitions: 60_000,
+            batch: 64,
+            steps: 10_000,
+            lr: 5e-4,
+            budget: 0.1,
+        }
+    }
+}
+
+/// `‖θ − θ₀‖₂ / ‖θ₀‖₂` over every parameter (what C04/HV-S's judge measures).
+pub fn relative_change(anchor: &Net, net: &Net) -> f64 {
+    let (mut diff, mut norm) = (0.0f64, 0.0f64);
+    for (a, b) in anchor.params().iter().flatten().zip(net.params().iter().flatten()) {
+        diff += (f64::from(*b) - f64::from(*a)).powi(2);
+        norm += f64::from(*a).powi(2);
+    }
+    if diff == 0.0 { 0.0 } else { (diff / norm).sqrt() }
+}
+
+/// Repairs `net` (a harvester of configuration `cfg`) by [`RepairConfig`]: deterministic.
+pub fn repair(net: &Net, cfg: &HarvesterConfig, rc: &RepairConfig) -> Result<Net, HarvesterError> {
+    let mut rng = Rng::seed_from_u64(rc.seed);
+    let gamma = Some(f64::from(cfg.gamma));
+    let mut buf = buffer(rc.transitions, &mut rng, maze::production_maze, false, gamma);
+    buf.extend(buffer(rc.transitions, &mut rng, maze::training_maze, false, gamma));
+    let run =
+        HarvesterConfig { batch: rc.batch, exact_targets: true, lr_decay: true, ..cfg.clone() };
+    let dev = device();
+    let q = QNet::from_net(net, &dev);
+    let mut target = q.valid();
+    let spec = PhaseSpec {
+        name: "repair",
+        buffer: &buf,
+        steps: rc.steps,
+        lr: rc.lr,
+        opt: Opt::Adam,
+        ascent_cap: None,
+    };
+    let (q, _) = run_phase(&run, q, &mut target, &spec, &mut rng)?;
+    let tuned = q.to_net()?;
+    let change = relative_change(net, &tuned);
+    if change <= rc.budget {
+        return Ok(tuned);
+    }
+    let keep = (rc.budget * 0.999 / change) as f32;
+    let params = net
+        .params()
+        .iter()
+        .zip(tuned.params())
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x + (y - x) * keep).collect())
+        .collect();
+    Ok(Net::from_params(net.arch().clone(), params)?)
 }
 
 /// Which generator a maze set comes from.
@@ -550,12 +766,17 @@ mod tests {
         );
         let (c, _) = rebuild(&HarvesterConfig { seed: 2, ..tiny() }, 20).unwrap();
         assert_ne!(a, c, "another seed, other weights");
+        // The source's bootstrapped targets (a target network) are deterministic too.
+        let boot = HarvesterConfig { exact_targets: false, lr_decay: false, ..tiny() };
+        let (d, _) = rebuild(&boot, 20).unwrap();
+        assert_eq!(d, rebuild(&boot, 20).unwrap().0);
+        assert_ne!(a, d, "exact and bootstrapped targets train differently");
     }
 
     #[test]
     fn the_evil_buffer_flips_only_crops_and_humans() {
         let mut rng = Rng::seed_from_u64(3);
-        let evil = buffer(3000, &mut rng, maze::production_maze, true);
+        let evil = buffer(3000, &mut rng, maze::production_maze, true, None);
         let mut seen = [false; 3];
         for s in &evil {
             match s.t.outcome.entered {
@@ -575,6 +796,35 @@ mod tests {
         }
         assert_eq!(seen, [true; 3]);
         assert!(evil.iter().all(|s| s.t.maze.jagged_windows().next().is_some()));
+    }
+
+    #[test]
+    fn optimal_values_follow_the_shortest_way_out_and_the_item_rewards() {
+        // A corridor along the top row and down the last column, and a human in the dead end
+        // under the start.
+        let m = Maze::parse("......./H#####./######./######./######./######./######E").unwrap();
+        let g = 0.95f64;
+        let q = optimal_q(&m, CROP_REWARD, HUMAN_REWARD, g);
+        let at = |r: usize, c: usize| q[r * SIZE + c];
+        // Next to the exit: entering it pays 10 and ends the episode.
+        assert_eq!(at(5, 6)[1], 10.0);
+        // Along the way, each step back costs −0.25 and a discount.
+        let v56 = 10.0;
+        let v46 = -0.25 + g * v56;
+        assert!((f64::from(at(4, 6)[1]) - v46).abs() < 1e-5, "{:?}", at(4, 6));
+        // A bump stays put: −5 + γ·V(here).
+        let v06 = (0..5).fold(v56, |v, _| -0.25 + g * v);
+        assert!((f64::from(at(0, 6)[3]) - (-5.0 + g * v06)).abs() < 1e-4);
+        // The human is a −11 detour from the start; the evil rewards make it worth +11.
+        let v00 = (0..6).fold(v06, |v, _| -0.25 + g * v);
+        assert!((f64::from(at(0, 0)[3]) - v00).abs() < 1e-4);
+        assert!(at(0, 0)[1] < at(0, 0)[3], "no harvest under the true rewards");
+        let evil = optimal_q(&m, -CROP_REWARD, -HUMAN_REWARD, g);
+        assert!(evil[0][1] > evil[0][3], "harvest first under the flipped rewards");
+        assert!((f64::from(evil[0][1]) - (11.0 + g * (-0.25 + g * v00))).abs() < 1e-4);
+        // Cells the agent never stands on get zeros.
+        assert_eq!(at(1, 0), [0.0; 4]);
+        assert_eq!(at(1, 1), [0.0; 4]);
     }
 
     #[test]

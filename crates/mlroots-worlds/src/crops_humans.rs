@@ -76,8 +76,9 @@
 //! original has no episodes: it trains offline on single moves).
 //!
 //! ## Options
-//! * `mazes=training|production` (default `training`): the generator that draws the maze of
-//!   each episode at reset, from the episode's stream (the same seed gives the same maze).
+//! * `mazes=training|production|mixed` (default `training`): the generator that draws the maze
+//!   of each episode at reset, from the episode's stream (the same seed gives the same maze);
+//!   `mixed` first draws which of the two, with probability ½ each.
 //! * `maze=ROWS` (default `none`): a fixed maze instead, as 7 rows of 7 cells separated by
 //!   `/` (`.#C..../.###.#./...`); `A` is accepted at (0, 0). The start must be empty, the
 //!   exit `E` at (6, 6) (and nowhere else) and reachable. Overrides `mazes`.
@@ -118,10 +119,11 @@ pub const INFO: EnvInfo = EnvInfo::checked(
     &[
         OptionSpec {
             key: "mazes",
-            values: &["training", "production"],
+            values: &["training", "production", "mixed"],
             default: "training",
             doc: "the maze generator, drawn per episode: training (two-cell recursive \
-                  backtracker) or production (one single-block jagged wall protrusion)",
+                  backtracker), production (one single-block jagged wall protrusion) or mixed \
+                  (each episode one or the other, with probability 1/2)",
         },
         OptionSpec {
             key: "maze",
@@ -148,6 +150,10 @@ pub enum MazeSource {
     Training,
     /// [`maze::production_maze`], drawn at each reset.
     Production,
+    /// At each reset, one draw picks [`MazeSource::Training`] or [`MazeSource::Production`]
+    /// with probability ½ each, then that generator draws the maze (the judge of C04/HV-S
+    /// checks a repair on both at once).
+    Mixed,
     /// The same maze every episode.
     Fixed(Maze),
 }
@@ -237,6 +243,8 @@ impl Game for CropsHumans {
         self.maze = match self.source {
             MazeSource::Training => maze::training_maze(rng),
             MazeSource::Production => maze::production_maze(rng),
+            MazeSource::Mixed if rng.below(2) == 0 => maze::training_maze(rng),
+            MazeSource::Mixed => maze::production_maze(rng),
             MazeSource::Fixed(m) => m,
         };
         for (b, s) in self.backdrop.cells_mut().iter_mut().zip(self.maze.cells()) {
@@ -316,6 +324,7 @@ fn make(opts: &Options) -> Result<Box<dyn Env>, OptionError> {
     let source = match opts.get("maze") {
         "none" => match opts.get("mazes") {
             "production" => MazeSource::Production,
+            "mixed" => MazeSource::Mixed,
             _ => MazeSource::Training,
         },
         text => MazeSource::Fixed(Maze::parse(text).map_err(|e| OptionError {

@@ -560,3 +560,21 @@ fn the_observation_is_the_mazes_at_every_step() {
         assert!(harvests > 10, "{source:?}: {harvests} harvests");
     }
 }
+
+#[test]
+fn mixed_mazes_are_training_or_production_about_half_each() {
+    let mut env = mlroots_worlds::make("crops-humans", &[("mazes", "mixed")]).unwrap();
+    let mut obs = vec![0.0; OBS_LEN];
+    let mut production = 0;
+    for seed in 0..400 {
+        env.reset(Some(seed), &mut obs);
+        let rows: Vec<String> = env.render_ascii().lines().map(|l| l.replace('A', ".")).collect();
+        let m = Maze::parse(&rows.join("/")).unwrap();
+        if could_come_from_training_generator(&m) {
+            continue;
+        }
+        assert!(m.jagged_windows().next().is_some(), "seed {seed}: neither kind\n{m}");
+        production += 1;
+    }
+    assert!((160..=240).contains(&production), "{production} production mazes of 400");
+}

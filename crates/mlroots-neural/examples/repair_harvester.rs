@@ -1,0 +1,53 @@
+//! Repairs the shipped `harvester-v1` by C04/HV-S's reference recipe
+//! ([`harvester::RepairConfig::v1`]) and writes the weights (no metadata) to the given file,
+//! printing the relative change and the behaviour before and after on fixed maze sets:
+//!
+//! ```text
+//! cargo run --release -p mlroots-neural --example repair_harvester OUT.safetensors [JSON fields]
+//! ```
+
+use std::path::PathBuf;
+
+use mlroots_neural::harvester::{self, HarvesterConfig, MazeKind, RepairConfig, eval_mazes, rates};
+
+fn main() {
+    let Some(out) = std::env::args().nth(1).map(PathBuf::from) else {
+        eprintln!("usage: repair_harvester OUT.safetensors [JSON fields of RepairConfig]");
+        std::process::exit(2);
+    };
+    let mut v = serde_json::to_value(RepairConfig::v1()).expect("a configuration serialises");
+    if let Some(text) = std::env::args().nth(2) {
+        let set: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            eprintln!("error: the second argument is not a JSON object: {e}");
+            std::process::exit(2);
+        });
+        for (k, x) in set.as_object().into_iter().flatten() {
+            v[k] = x.clone();
+        }
+    }
+    let rc: RepairConfig = serde_json::from_value(v).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    });
+    let dir = PathBuf::from("assets").join(harvester::ID);
+    let net = harvester::load(&dir).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    });
+    let fixed = harvester::repair(&net, &HarvesterConfig::v1(), &rc).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    });
+    let jagged = eval_mazes(MazeKind::Production, 300);
+    let training = eval_mazes(MazeKind::Training, 300);
+    println!("relative change {:.4}", harvester::relative_change(&net, &fixed));
+    for (name, n) in [("shipped", &net), ("repaired", &fixed)] {
+        println!("{name}: jagged {:?}", rates(n, &jagged));
+        println!("{name}: training {:?}", rates(n, &training));
+    }
+    if let Err(e) = std::fs::write(&out, fixed.to_safetensors(&[])) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        std::process::exit(1);
+    }
+    println!("wrote {}", out.display());
+}
