@@ -530,6 +530,19 @@ struct Shard {
     budgets: Arc<TrainBudgets>,
 }
 
+/// The next command: polled a while before sleeping (see
+/// [`crate::ledger::SPINS_BEFORE_SLEEP`]); `None` once every sender is gone.
+fn spin_then_block(rx: &std_mpsc::Receiver<Cmd>) -> Option<Cmd> {
+    for _ in 0..crate::ledger::SPINS_BEFORE_SLEEP {
+        match rx.try_recv() {
+            Ok(c) => return Some(c),
+            Err(std_mpsc::TryRecvError::Disconnected) => return None,
+            Err(std_mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    }
+    rx.recv().ok()
+}
+
 fn no_session(id: i64) -> ApiError {
     ApiError::not_found(format!(
         "no open session {id} for this account; open one with POST /api/sessions"
@@ -545,7 +558,7 @@ impl Shard {
     }
 
     fn run(mut self, rx: std_mpsc::Receiver<Cmd>) {
-        while let Ok(cmd) = rx.recv() {
+        while let Some(cmd) = spin_then_block(&rx) {
             match cmd {
                 Cmd::Open { meta, reply } => {
                     let id = meta.id;
