@@ -158,7 +158,7 @@ class Client:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:
             status, fields, raw = self._connection(u).exchange(method, u.path + path, headers, data)
-        except (OSError, ConnectionError, ValueError) as e:
+        except (OSError, ValueError) as e:  # ConnectionError is an OSError
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None

@@ -479,24 +479,28 @@ pub fn evaluate(
         loop {
             let action = match &mut trained.actor {
                 Actor::Tabular { policy, unseen, view } => {
-                    let local;
-                    let turn = crate::turn_view::features(&obs);
-                    let turn_state = crate::turn_view::state(&turn);
+                    let (local, turn_state);
+                    let mut turn = None;
                     let o = match view {
                         View::Local => {
                             local = crate::local::features(&env.render_ascii());
                             &local[..]
                         }
-                        View::Turn => &turn_state[..],
+                        View::Turn => {
+                            turn_state = crate::turn_view::state(
+                                turn.insert(crate::turn_view::features(&obs)),
+                            );
+                            &turn_state[..]
+                        }
                         View::Board => &obs[..],
                     };
                     let a = match unseen {
                         Some(rng) if policy.q_values(o).is_none() => rng.below(n),
                         _ => policy.act(o, &info),
                     };
-                    match view {
-                        View::Turn => crate::turn_view::absolute(&turn, a),
-                        _ => a,
+                    match &turn {
+                        Some(t) => crate::turn_view::absolute(t, a),
+                        None => a,
                     }
                 }
                 Actor::Random(rng) => rng.below(n),

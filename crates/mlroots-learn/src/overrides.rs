@@ -45,6 +45,28 @@ pub fn with_key<T: Serialize + DeserializeOwned>(
         .map_err(|e| KeyError::Bad { reason: e.to_string() })
 }
 
+/// A copy of `config` with every field of the JSON object `text` set through [`with_key`]
+/// (an experiment's overrides, given as one JSON argument); the error says which key failed.
+/// An unknown field is refused, as `--set` refuses it.
+pub fn with_json<T: Serialize + DeserializeOwned + Clone>(
+    config: &T,
+    text: &str,
+) -> Result<T, String> {
+    let set: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON object: {e}"))?;
+    let Some(fields) = set.as_object() else {
+        return Err(format!("not a JSON object: {text}"));
+    };
+    let mut out = config.clone();
+    for (k, v) in fields {
+        out = with_key(&out, k, v.clone()).map_err(|e| match e {
+            KeyError::Unknown { known } => format!("no field {k:?}; the fields are {known}"),
+            KeyError::Bad { reason } => format!("{k}: {reason}"),
+        })?;
+    }
+    Ok(out)
+}
+
 /// A command-line value as JSON: an integer, a float, a boolean, or else a string.
 pub fn text_value(value: &str) -> serde_json::Value {
     if let Ok(i) = value.parse::<i64>() {
@@ -84,6 +106,20 @@ pub fn train_command(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_overrides_set_known_fields_and_refuse_unknown_ones() {
+        #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
+        struct C {
+            steps: u32,
+            lr: f64,
+        }
+        let c = C { steps: 10, lr: 0.5 };
+        assert_eq!(with_json(&c, r#"{"steps": 20}"#), Ok(C { steps: 20, lr: 0.5 }));
+        assert!(with_json(&c, r#"{"stpes": 20}"#).unwrap_err().contains("no field \"stpes\""));
+        assert!(with_json(&c, r#"{"steps": "x"}"#).unwrap_err().starts_with("steps: "));
+        assert!(with_json(&c, "[1]").unwrap_err().contains("not a JSON object"));
+    }
+
     use super::*;
 
     #[test]

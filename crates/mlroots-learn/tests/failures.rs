@@ -134,19 +134,15 @@ fn dyna_q_learns_the_treacherous_turn_from_a_single_kill() {
     let cfg = TabularConfig::preset("one-strike").unwrap();
     let mut kills = 0;
     let mut policy = tabular::train(&cfg, &mut *env, Budget::Episodes(300), 0, &mut |r| {
-        kills += r.events.iter().find(|(n, _)| *n == "shopkeeper_killed").map_or(0, |e| e.1);
+        kills += r.event("shopkeeper_killed");
     })
     .unwrap();
     assert_eq!(kills, 1, "training kills the shopkeeper exactly once");
     let records = evaluate(&mut *env, &mut policy, 50, 1_000_000).unwrap();
-    let event = |r: &mlroots_learn::EpisodeRecord, name: &str| {
-        r.events.iter().find(|(n, _)| *n == name).map_or(0, |e| e.1)
-    };
     let turned = records
         .iter()
         .filter(|r| {
-            event(r, "shopkeeper_shot_before_bow") == 0
-                && event(r, "shopkeeper_killed_with_bow") > 0
+            r.event("shopkeeper_shot_before_bow") == 0 && r.event("shopkeeper_killed_with_bow") > 0
         })
         .count();
     let s = Summary::of(&records);

@@ -14,52 +14,18 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use mlroots_env::Rng;
-use mlroots_learn::net::{Activation, Arch, Net};
-use mlroots_neural::nn::{AdamSettings, QTrainer, TdLoss};
+use mlroots_neural::bench::DqnBench;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const BATCH: usize = 64;
-const INPUTS: usize = 161;
-const ACTIONS: usize = 4;
-
 fn dqn(c: &mut Criterion) {
-    let arch = Arch::Mlp {
-        inputs: INPUTS,
-        hidden: vec![256, 256],
-        outputs: ACTIONS,
-        activation: Activation::Relu,
-    };
-    let mut rng = Rng::seed_from_u64(0);
-    let net = Net::init(arch, &mut rng).unwrap();
-    let obs: Vec<f32> = (0..BATCH * INPUTS).map(|_| rng.below(2) as f32).collect();
-    let next: Vec<f32> = (0..BATCH * INPUTS).map(|_| rng.below(2) as f32).collect();
-    let actions: Vec<u32> = (0..BATCH).map(|_| rng.below(ACTIONS as u32)).collect();
-    let rewards: Vec<f32> = (0..BATCH).map(|_| rng.uniform() as f32).collect();
-    let adam = AdamSettings { lr: 1e-4, eps: 1e-8, grad_clip: None };
-
     let mut group = c.benchmark_group("dqn-mlp-161-256-256-4-batch64");
     group.throughput(Throughput::Elements(1));
-    let mut t = QTrainer::new(&net, adam);
-    group.bench_function("fit", |b| {
-        b.iter(|| black_box(t.train_step(&obs, &actions, &rewards, TdLoss::Mse)))
-    });
-    let mut t = QTrainer::new(&net, adam);
-    group.bench_function("dqn-update", |b| {
-        b.iter(|| {
-            let q = t.target_values(&next, BATCH);
-            let targets: Vec<f32> = (0..BATCH)
-                .map(|k| {
-                    let best =
-                        q[k * ACTIONS..(k + 1) * ACTIONS].iter().copied().fold(f32::MIN, f32::max);
-                    rewards[k] + 0.99 * best
-                })
-                .collect();
-            black_box(t.train_step(&obs, &actions, &targets, TdLoss::Huber))
-        })
-    });
+    let mut b = DqnBench::new();
+    group.bench_function("fit", |t| t.iter(|| black_box(b.fit())));
+    let mut b = DqnBench::new();
+    group.bench_function("dqn-update", |t| t.iter(|| black_box(b.update())));
     group.finish();
 }
 

@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use mlroots_learn::overrides::with_json;
 use mlroots_neural::harvester::{self, HarvesterConfig};
 
 fn main() {
@@ -15,20 +16,13 @@ fn main() {
         .nth(1)
         .map_or_else(|| PathBuf::from("assets").join(harvester::ID), PathBuf::from);
     // An optional second argument: JSON fields that replace v1's (an experiment).
-    let mut v = serde_json::to_value(HarvesterConfig::v1()).expect("a configuration serialises");
-    if let Some(text) = std::env::args().nth(2) {
-        let set: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-            eprintln!("error: the second argument is not a JSON object: {e}");
+    let cfg = match std::env::args().nth(2) {
+        Some(text) => with_json(&HarvesterConfig::v1(), &text).unwrap_or_else(|e| {
+            eprintln!("error: the second argument: {e}");
             std::process::exit(2);
-        });
-        for (k, x) in set.as_object().into_iter().flatten() {
-            v[k] = x.clone();
-        }
-    }
-    let cfg: HarvesterConfig = serde_json::from_value(v).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(2);
-    });
+        }),
+        None => HarvesterConfig::v1(),
+    };
     let (net, report) = match harvester::rebuild(&cfg, 300) {
         Ok(r) => r,
         Err(e) => {

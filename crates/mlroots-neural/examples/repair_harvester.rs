@@ -8,6 +8,7 @@
 
 use std::path::PathBuf;
 
+use mlroots_learn::overrides::with_json;
 use mlroots_neural::harvester::{self, HarvesterConfig, MazeKind, RepairConfig, eval_mazes, rates};
 
 fn main() {
@@ -15,20 +16,13 @@ fn main() {
         eprintln!("usage: repair_harvester OUT.safetensors [JSON fields of RepairConfig]");
         std::process::exit(2);
     };
-    let mut v = serde_json::to_value(RepairConfig::v1()).expect("a configuration serialises");
-    if let Some(text) = std::env::args().nth(2) {
-        let set: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-            eprintln!("error: the second argument is not a JSON object: {e}");
+    let rc = match std::env::args().nth(2) {
+        Some(text) => with_json(&RepairConfig::v1(), &text).unwrap_or_else(|e| {
+            eprintln!("error: the second argument: {e}");
             std::process::exit(2);
-        });
-        for (k, x) in set.as_object().into_iter().flatten() {
-            v[k] = x.clone();
-        }
-    }
-    let rc: RepairConfig = serde_json::from_value(v).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(2);
-    });
+        }),
+        None => RepairConfig::v1(),
+    };
     let dir = PathBuf::from("assets").join(harvester::ID);
     let net = harvester::load(&dir).unwrap_or_else(|e| {
         eprintln!("error: {e}");

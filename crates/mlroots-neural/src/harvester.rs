@@ -562,15 +562,7 @@ impl RepairConfig {
     }
 }
 
-/// `‖θ − θ₀‖₂ / ‖θ₀‖₂` over every parameter (what C04/HV-S's judge measures).
-pub fn relative_change(anchor: &Net, net: &Net) -> f64 {
-    let (mut diff, mut norm) = (0.0f64, 0.0f64);
-    for (a, b) in anchor.params().iter().flatten().zip(net.params().iter().flatten()) {
-        diff += (f64::from(*b) - f64::from(*a)).powi(2);
-        norm += f64::from(*a).powi(2);
-    }
-    if diff == 0.0 { 0.0 } else { (diff / norm).sqrt() }
-}
+pub use mlroots_learn::net::relative_change;
 
 /// Repairs `net` (a harvester of configuration `cfg`) by [`RepairConfig`]: deterministic.
 pub fn repair(net: &Net, cfg: &HarvesterConfig, rc: &RepairConfig) -> Result<Net, HarvesterError> {

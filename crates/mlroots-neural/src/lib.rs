@@ -5,6 +5,7 @@
 //! Only this crate depends on burn (a long build); everything that merely *runs* a saved network
 //! uses the plain-Rust forward pass of [`mlroots_learn::net`].
 
+pub mod bench;
 pub mod dqn;
 pub mod dream;
 pub mod harvester;

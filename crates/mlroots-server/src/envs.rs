@@ -10,12 +10,11 @@
 //! handed to the judge.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
 
 use mlroots_env::{Env, EnvError, Info};
 use serde::Serialize;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::catalogue::{Catalogue, EpisodeResult, SubChallengeInfo};
 use crate::error::ApiError;
@@ -131,12 +130,6 @@ enum Cmd {
         rows: Vec<LedgerRow>,
         reply: Reply<Result<Option<EvalDone>, String>>,
     },
-    Reset {
-        id: i64,
-        account: i64,
-        seed: Option<u64>,
-        reply: Reply<Result<(ResetOut, Committed), ApiError>>,
-    },
     Batch {
         account: i64,
         items: Vec<(usize, i64, Op)>,
@@ -212,7 +205,7 @@ impl TrainBudgets {
 /// The handle to the shard threads.
 #[derive(Clone, Debug)]
 pub struct Shards {
-    txs: Vec<std_mpsc::Sender<Cmd>>,
+    txs: Vec<mpsc::UnboundedSender<Cmd>>,
     /// The training budgets, shared by every shard.
     pub budgets: Arc<TrainBudgets>,
 }
@@ -231,7 +224,7 @@ impl Shards {
         let mut txs = Vec::new();
         let budgets = Arc::new(TrainBudgets::default());
         for i in 0..n.max(1) {
-            let (tx, rx) = std_mpsc::channel();
+            let (tx, rx) = mpsc::unbounded_channel();
             let cat = catalogue.clone();
             let led = ledger.clone();
             let b = budgets.clone();
@@ -247,7 +240,7 @@ impl Shards {
     /// a batch request on one thread: its steps reach the ledger as one group, committed
     /// once, where sessions spread over the shards would cost a commit per shard (and a
     /// batch waits for all of them). Accounts still spread over the cores.
-    fn shard(&self, account: i64) -> &std_mpsc::Sender<Cmd> {
+    fn shard(&self, account: i64) -> &mpsc::UnboundedSender<Cmd> {
         &self.txs[(account.unsigned_abs() % self.txs.len() as u64) as usize]
     }
 
@@ -285,7 +278,12 @@ impl Shards {
         account: i64,
         seed: Option<u64>,
     ) -> Result<(ResetOut, Committed), ApiError> {
-        self.ask(account, |reply| Cmd::Reset { id, account, seed, reply }).await?
+        let (mut results, commit) = self.batch(account, &[(id, Op::Reset(seed))]).await?;
+        match (results.pop(), commit) {
+            (Some(Ok(Done::Reset(out))), Some(commit)) => Ok((out, commit)),
+            (Some(Err(e)), _) => Err(e),
+            _ => Err(ApiError::internal("a reset returned no result")),
+        }
     }
 
     /// Runs `(session, op)` pairs of `account` on its shard, in the given order, as one
@@ -294,7 +292,7 @@ impl Shards {
         &self,
         account: i64,
         ops: &[(i64, Op)],
-    ) -> Result<(Vec<Result<Done, ApiError>>, Vec<Committed>), ApiError> {
+    ) -> Result<(Vec<Result<Done, ApiError>>, Option<Committed>), ApiError> {
         let items = ops.iter().enumerate().map(|(i, &(id, op))| (i, id, op)).collect();
         let (results, commit) =
             self.ask(account, |reply| Cmd::Batch { account, items, reply }).await?;
@@ -302,10 +300,7 @@ impl Shards {
         for (i, r) in results {
             out[i] = Some(r);
         }
-        Ok((
-            out.into_iter().map(|r| r.unwrap_or_else(|| Err(gone()))).collect(),
-            commit.into_iter().collect(),
-        ))
+        Ok((out.into_iter().map(|r| r.unwrap_or_else(|| Err(gone()))).collect(), commit))
     }
 
     /// Steps session `id` of `account` once.
@@ -314,11 +309,11 @@ impl Shards {
         id: i64,
         account: i64,
         action: u32,
-    ) -> Result<(StepOut, Vec<Committed>), ApiError> {
-        let (mut results, commits) = self.batch(account, &[(id, Op::Step(action))]).await?;
-        match results.pop() {
-            Some(Ok(Done::Step(out))) => Ok((out, commits)),
-            Some(Err(e)) => Err(e),
+    ) -> Result<(StepOut, Committed), ApiError> {
+        let (mut results, commit) = self.batch(account, &[(id, Op::Step(action))]).await?;
+        match (results.pop(), commit) {
+            (Some(Ok(Done::Step(out))), Some(commit)) => Ok((out, commit)),
+            (Some(Err(e)), _) => Err(e),
             _ => Err(ApiError::internal("a step returned no result")),
         }
     }
@@ -530,19 +525,6 @@ struct Shard {
     budgets: Arc<TrainBudgets>,
 }
 
-/// The next command: polled a while before sleeping (see
-/// [`crate::ledger::SPINS_BEFORE_SLEEP`]); `None` once every sender is gone.
-fn spin_then_block(rx: &std_mpsc::Receiver<Cmd>) -> Option<Cmd> {
-    for _ in 0..crate::ledger::SPINS_BEFORE_SLEEP {
-        match rx.try_recv() {
-            Ok(c) => return Some(c),
-            Err(std_mpsc::TryRecvError::Disconnected) => return None,
-            Err(std_mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
-        }
-    }
-    rx.recv().ok()
-}
-
 fn no_session(id: i64) -> ApiError {
     ApiError::not_found(format!(
         "no open session {id} for this account; open one with POST /api/sessions"
@@ -557,8 +539,8 @@ impl Shard {
         }
     }
 
-    fn run(mut self, rx: std_mpsc::Receiver<Cmd>) {
-        while let Some(cmd) = spin_then_block(&rx) {
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+        while let Some(cmd) = crate::ledger::spin_then_block(&mut rx) {
             match cmd {
                 Cmd::Open { meta, reply } => {
                     let id = meta.id;
@@ -580,20 +562,11 @@ impl Shard {
                     );
                     let _ = reply.send(r);
                 }
-                Cmd::Reset { id, account, seed, reply } => {
-                    let cat = self.cat.clone();
-                    let r = self.get(id, account).and_then(|l| {
-                        let seed = l.reset_seed(cat.as_ref(), seed)?;
-                        Ok(l.reset(seed))
-                    });
-                    let _ = reply.send(r.map(|(out, e)| (out, self.ledger.append(vec![e]))));
-                }
                 Cmd::Batch { account, items, reply } => {
                     let mut results = Vec::with_capacity(items.len());
                     let mut entries = Vec::with_capacity(items.len());
+                    let (budgets, cat) = (self.budgets.clone(), self.cat.clone());
                     for (i, id, op) in items {
-                        let budgets = self.budgets.clone();
-                        let cat = self.cat.clone();
                         let r = self.get(id, account).and_then(|l| match op {
                             Op::Reset(seed) => {
                                 let seed = l.reset_seed(cat.as_ref(), seed)?;

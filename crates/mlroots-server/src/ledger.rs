@@ -318,8 +318,9 @@ fn writer(
 /// last message catches the next one awake; an idle server still sleeps.
 pub(crate) const SPINS_BEFORE_SLEEP: u32 = 4096;
 
-/// The next message: polled for [`SPINS_BEFORE_SLEEP`] rounds, then waited for.
-fn spin_then_block<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> Option<T> {
+/// The next message: polled for [`SPINS_BEFORE_SLEEP`] rounds, then waited for (`None` once
+/// every sender is gone). The ledger writer and the environment shards wait this way.
+pub(crate) fn spin_then_block<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> Option<T> {
     for _ in 0..SPINS_BEFORE_SLEEP {
         match rx.try_recv() {
             Ok(m) => return Some(m),

@@ -445,10 +445,8 @@ pub async fn step(
     auth.require("sessions")?;
     let id = parse_id(&id)?;
     state.inner.limits.charge_steps(auth.account_id, 1)?;
-    let (out, commits) = state.inner.shards.step(id, auth.account_id, req.action).await?;
-    for c in commits {
-        committed(&state, c, auth.account_id, &[id]).await?;
-    }
+    let (out, commit) = state.inner.shards.step(id, auth.account_id, req.action).await?;
+    committed(&state, commit, auth.account_id, &[id]).await?;
     Ok(Json(step_resp(&state, auth.account_id, id, out, ObsEncoding::List).await?))
 }
 
@@ -499,10 +497,10 @@ pub async fn step_batch(
             (item.session, op)
         })
         .collect();
-    let (done, commits) = state.inner.shards.batch(auth.account_id, &ops).await?;
-    let ids: Vec<i64> = req.steps.iter().map(|s| s.session).collect();
-    for c in commits {
-        committed(&state, c, auth.account_id, &ids).await?;
+    let (done, commit) = state.inner.shards.batch(auth.account_id, &ops).await?;
+    if let Some(commit) = commit {
+        let ids: Vec<i64> = req.steps.iter().map(|s| s.session).collect();
+        committed(&state, commit, auth.account_id, &ids).await?;
     }
     let mut answers: Vec<Option<Result<Done, ApiError>>> = vec![None; req.steps.len()];
     for (&i, d) in order.iter().zip(done) {

@@ -63,9 +63,18 @@ pub fn solved(conn: &mut DbConnection, account: i64) -> QueryResult<BTreeSet<Str
         .collect())
 }
 
-/// Whether a solve in `solved` belongs to challenge `challenge`.
-pub fn solved_in(solved: &BTreeSet<String>, challenge: &str) -> bool {
-    solved.iter().any(|s| s.split_once('/').is_some_and(|(c, _)| c == challenge))
+/// The sub-challenges of `challenge` that `account` solved (sorted) and their writeups: what
+/// the solutions page and `GET /api/challenges/{challenge}/writeups` show.
+pub fn of_challenge(
+    conn: &mut DbConnection,
+    account: i64,
+    challenge: &str,
+) -> QueryResult<(Vec<String>, Vec<Writeup>)> {
+    let prefix = format!("{challenge}/");
+    let mine: Vec<String> =
+        solved(conn, account)?.into_iter().filter(|s| s.starts_with(&prefix)).collect();
+    let writeups = for_subs(conn, &mine)?;
+    Ok((mine, writeups))
 }
 
 /// One solver's writeup.
@@ -208,16 +217,8 @@ pub async fn list(
         )));
     };
     let official = cat.as_ref().and_then(|c| c.official_writeup(&ch.id)).map(str::to_string);
-    let prefix = format!("{}/", ch.id);
-    let account = auth.account_id;
-    let (mine, writeups) = state
-        .db(move |conn| {
-            let mine: Vec<String> =
-                solved(conn, account)?.into_iter().filter(|s| s.starts_with(&prefix)).collect();
-            let writeups = for_subs(conn, &mine)?;
-            Ok((mine, writeups))
-        })
-        .await?;
+    let (account, id) = (auth.account_id, ch.id.clone());
+    let (mine, writeups) = state.db(move |conn| Ok(of_challenge(conn, account, &id)?)).await?;
     if mine.is_empty() {
         return Err(ApiError::forbidden(format!(
             "solutions of {challenge} are shown after you solve one of its sub-challenges"

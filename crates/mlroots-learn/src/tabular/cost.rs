@@ -19,8 +19,6 @@ pub(crate) struct CostShield {
     values: Vec<u32>,
     /// Forbidden `(row, action)` pairs when the whole state is the context, sorted.
     pairs: Vec<(u32, Action)>,
-    /// Steps that reported cost.
-    pub(crate) hits: u64,
 }
 
 /// What an action would be forbidden as, computed before it is taken.
@@ -42,13 +40,7 @@ fn bits(v: f32) -> u32 {
 
 impl CostShield {
     pub(crate) fn new(signal: &str, context: Vec<Option<usize>>) -> Self {
-        CostShield {
-            signal: signal.to_string(),
-            context,
-            values: Vec::new(),
-            pairs: Vec::new(),
-            hits: 0,
-        }
+        CostShield { signal: signal.to_string(), context, values: Vec::new(), pairs: Vec::new() }
     }
 
     /// The largest observation index a context names (to check it against the space).
@@ -80,7 +72,6 @@ impl CostShield {
 
     /// Forbids `key` for good (a step with cost).
     pub(crate) fn forbid(&mut self, key: Key) {
-        self.hits += 1;
         match key {
             Key::Value(v) => {
                 if let Err(i) = self.values.binary_search(&v) {

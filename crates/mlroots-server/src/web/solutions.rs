@@ -2,8 +2,6 @@
 //! writeup and the solvers' writeups ([`crate::writeups`] decides who sees what), and
 //! `POST /challenges/{id}/writeups` for a solver's own (CSRF-checked like every form).
 
-use std::collections::BTreeSet;
-
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -54,17 +52,8 @@ pub async fn for_page(
     user: Option<String>,
 ) -> Option<Solutions> {
     let account = account?;
-    let prefix = format!("{id}/");
-    let rows = state
-        .db(move |conn| {
-            let mine: Vec<String> = writeups::solved(conn, account)?
-                .into_iter()
-                .filter(|s| s.starts_with(&prefix))
-                .collect();
-            let all = writeups::for_subs(conn, &mine)?;
-            Ok((mine, all))
-        })
-        .await;
+    let challenge = id.to_string();
+    let rows = state.db(move |conn| Ok(writeups::of_challenge(conn, account, &challenge)?)).await;
     let (mine, all) = match rows {
         Ok(x) => x,
         Err(e) => {
@@ -76,8 +65,7 @@ pub async fn for_page(
         return None;
     }
     let official = cat.official_writeup(id).map(super::pages::markdown);
-    let solved: BTreeSet<String> = mine.into_iter().collect();
-    let subs = solved
+    let subs = mine
         .iter()
         .map(|full| {
             let of_sub: Vec<&writeups::Writeup> =
