@@ -94,8 +94,10 @@ pub enum EnvError {
 /// A reinforcement-learning environment with Gymnasium's contract.
 ///
 /// Implementations must be deterministic: the same seed and the same actions give the same
-/// observations, rewards, infos and hidden metrics, on every machine.
-pub trait Env {
+/// observations, rewards, infos and hidden metrics, on every machine. Environments are `Send`
+/// so that a server can keep a session's environment and step it from whichever thread
+/// serves the request.
+pub trait Env: Send {
     /// The registered id, with its version (`boat-race-v1`).
     fn id(&self) -> &str;
     /// The action space.

@@ -1,11 +1,11 @@
-//! The live environments: the in-memory registry of open sessions, split over shard threads.
+//! The live environments: the in-memory registry of open sessions, split into shards by
+//! account, each behind its own lock.
 //!
-//! Environments are `Box<dyn Env>` and need not be `Send`, so each lives its whole life on
-//! one shard thread (session id modulo the number of shards) and is reached by messages:
-//! open, replay, reset, step (a group of sessions at once), render, close. A shard steps the
-//! environment, reads the hidden metrics (only here, for the ledger and the judge), queues
-//! the ledger entries and answers with the public result and the receiver of the entries'
-//! commit; the request handler waits for that commit before answering the learner. Hidden
+//! A request handler locks its account's shard and does the work itself: open, replay,
+//! reset, step (a group of sessions at once), render, close. Stepping reads the hidden
+//! metrics (only here, for the ledger and the judge) and queues the ledger entries before the
+//! lock is released, so an account's entries keep their order; the handler then waits for
+//! the entries' commit before answering the learner. Hidden
 //! values never leave this module except as ledger entries and as the evaluation results
 //! handed to the judge.
 
@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 
 use mlroots_env::{Env, EnvError, Info};
 use serde::Serialize;
-use tokio::sync::{mpsc, oneshot};
 
 use crate::catalogue::{Catalogue, EpisodeResult, SubChallengeInfo};
 use crate::error::ApiError;
@@ -96,12 +95,6 @@ pub enum Frame {
     },
 }
 
-type Reply<T> = oneshot::Sender<T>;
-
-/// The results of a group step: each item's index with its result, and the commit of the
-/// group's ledger entries (absent when no item succeeded).
-pub type StepReply = (Vec<(usize, Result<Done, ApiError>)>, Option<Committed>);
-
 /// One operation of a batch on a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -118,40 +111,6 @@ pub enum Done {
     Reset(ResetOut),
     /// A step's answer.
     Step(StepOut),
-}
-
-enum Cmd {
-    Open {
-        meta: SessionMeta,
-        reply: Reply<Result<Spaces, ApiError>>,
-    },
-    Replay {
-        meta: SessionMeta,
-        rows: Vec<LedgerRow>,
-        reply: Reply<Result<Option<EvalDone>, String>>,
-    },
-    Batch {
-        account: i64,
-        items: Vec<(usize, i64, Op)>,
-        reply: Reply<StepReply>,
-    },
-    Render {
-        id: i64,
-        account: i64,
-        rgb: bool,
-        reply: Reply<Result<Frame, ApiError>>,
-    },
-    Close {
-        id: i64,
-        account: i64,
-        reply: Reply<Result<(), ApiError>>,
-    },
-    Break {
-        id: i64,
-    },
-    Count {
-        reply: Reply<usize>,
-    },
 }
 
 /// Training steps used per account and sub-challenge, for sub-challenges with a
@@ -202,61 +161,51 @@ impl TrainBudgets {
     }
 }
 
-/// The handle to the shard threads.
-#[derive(Clone, Debug)]
+/// The open sessions, split into shards by account; each shard is a map under its own lock.
+///
+/// A request steps its sessions itself, on the async worker that serves it, while it holds its
+/// account's shard: stepping takes microseconds, and the hand-off to a thread of their own
+/// and back cost more than the steps (see the README's benchmarks).
+#[derive(Clone)]
 pub struct Shards {
-    txs: Vec<mpsc::UnboundedSender<Cmd>>,
+    shards: Arc<[Mutex<Shard>]>,
+    cat: Arc<dyn Catalogue>,
+    ledger: Ledger,
     /// The training budgets, shared by every shard.
     pub budgets: Arc<TrainBudgets>,
 }
 
-fn gone() -> ApiError {
-    ApiError::internal("an environment shard thread has stopped")
+impl std::fmt::Debug for Shards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shards").field("shards", &self.shards.len()).finish_non_exhaustive()
+    }
 }
 
 impl Shards {
-    /// Starts `n` shard threads.
-    pub fn start(
-        n: usize,
-        catalogue: Arc<dyn Catalogue>,
-        ledger: Ledger,
-    ) -> std::io::Result<Shards> {
-        let mut txs = Vec::new();
-        let budgets = Arc::new(TrainBudgets::default());
-        for i in 0..n.max(1) {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let cat = catalogue.clone();
-            let led = ledger.clone();
-            let b = budgets.clone();
-            std::thread::Builder::new().name(format!("env-shard-{i}")).spawn(move || {
-                Shard { live: BTreeMap::new(), cat, ledger: led, budgets: b }.run(rx)
-            })?;
-            txs.push(tx);
-        }
-        Ok(Shards { txs, budgets })
+    /// Makes `n` empty shards.
+    pub fn start(n: usize, catalogue: Arc<dyn Catalogue>, ledger: Ledger) -> Shards {
+        let shards = (0..n.max(1)).map(|_| Mutex::new(Shard::default())).collect();
+        Shards { shards, cat: catalogue, ledger, budgets: Arc::new(TrainBudgets::default()) }
     }
 
-    /// The shard of every session of `account`. Sharding by account, not by session, puts
-    /// a batch request on one thread: its steps reach the ledger as one group, committed
-    /// once, where sessions spread over the shards would cost a commit per shard (and a
-    /// batch waits for all of them). Accounts still spread over the cores.
-    fn shard(&self, account: i64) -> &mpsc::UnboundedSender<Cmd> {
-        &self.txs[(account.unsigned_abs() % self.txs.len() as u64) as usize]
-    }
-
-    async fn ask<T>(
-        &self,
-        account: i64,
-        make: impl FnOnce(Reply<T>) -> Cmd,
-    ) -> Result<T, ApiError> {
-        let (tx, rx) = oneshot::channel();
-        self.shard(account).send(make(tx)).map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())
+    /// The shard of every session of `account`, locked. Sharding by account, not by session,
+    /// keeps one account's ledger entries in the order they were made (the lock is held
+    /// while they are queued) and puts a batch request's steps in one ledger group,
+    /// committed once. Accounts still spread over the shards. A request that panicked while
+    /// holding the lock left whole sessions behind (every change to a session is one
+    /// assignment after the step), so a poisoned lock is taken over.
+    fn shard(&self, account: i64) -> std::sync::MutexGuard<'_, Shard> {
+        let i = (account.unsigned_abs() % self.shards.len() as u64) as usize;
+        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Makes the environment of a new session.
     pub async fn open(&self, meta: SessionMeta) -> Result<Spaces, ApiError> {
-        self.ask(meta.account_id, |reply| Cmd::Open { meta, reply }).await?
+        let (id, account) = (meta.id, meta.account_id);
+        let live = Live::make(meta, self.cat.as_ref())?;
+        let spaces = live.spaces();
+        self.shard(account).live.insert(id, live);
+        Ok(spaces)
     }
 
     /// Rebuilds a session by replaying its ledger entries. Returns the evaluation's results
@@ -266,9 +215,11 @@ impl Shards {
         meta: SessionMeta,
         rows: Vec<LedgerRow>,
     ) -> Result<Option<EvalDone>, String> {
-        self.ask(meta.account_id, |reply| Cmd::Replay { meta, rows, reply })
-            .await
-            .map_err(|e| e.message)?
+        let (id, account) = (meta.id, meta.account_id);
+        let mut live = Live::make(meta, self.cat.as_ref()).map_err(|e| e.message)?;
+        let done = replay(&mut live, &rows)?;
+        self.shard(account).live.insert(id, live);
+        Ok(done)
     }
 
     /// Resets session `id` of `account`.
@@ -286,21 +237,41 @@ impl Shards {
         }
     }
 
-    /// Runs `(session, op)` pairs of `account` on its shard, in the given order, as one
-    /// ledger group; the results come back in that order, with the group's commit.
+    /// Runs `(session, op)` pairs of `account`, in the given order, as one ledger group; the
+    /// results come back in that order, with the group's commit (absent when no item
+    /// succeeded).
     pub async fn batch(
         &self,
         account: i64,
         ops: &[(i64, Op)],
     ) -> Result<(Vec<Result<Done, ApiError>>, Option<Committed>), ApiError> {
-        let items = ops.iter().enumerate().map(|(i, &(id, op))| (i, id, op)).collect();
-        let (results, commit) =
-            self.ask(account, |reply| Cmd::Batch { account, items, reply }).await?;
-        let mut out: Vec<Option<Result<Done, ApiError>>> = vec![None; ops.len()];
-        for (i, r) in results {
-            out[i] = Some(r);
+        let mut results = Vec::with_capacity(ops.len());
+        let mut entries = Vec::with_capacity(ops.len());
+        let mut shard = self.shard(account);
+        for &(id, op) in ops {
+            let r = shard.get(id, account).and_then(|l| match op {
+                Op::Reset(seed) => {
+                    let seed = l.reset_seed(self.cat.as_ref(), seed)?;
+                    let (out, e) = l.reset(seed);
+                    Ok((Done::Reset(out), e))
+                }
+                Op::Step(action) => {
+                    self.budgets.take(&l.meta)?;
+                    let (out, e) = l.step(action).inspect_err(|_| self.budgets.refund(&l.meta))?;
+                    Ok((Done::Step(out), e))
+                }
+            });
+            results.push(r.map(|(done, e)| {
+                entries.push(e);
+                done
+            }));
         }
-        Ok((out.into_iter().map(|r| r.unwrap_or_else(|| Err(gone()))).collect(), commit))
+        // Queued before the lock is released, so that the account's entries keep their order;
+        // written after, so that the account's other requests can step meanwhile.
+        let commit = (!entries.is_empty()).then(|| self.ledger.queue(entries));
+        drop(shard);
+        self.ledger.flush();
+        Ok((results, commit))
     }
 
     /// Steps session `id` of `account` once.
@@ -320,29 +291,34 @@ impl Shards {
 
     /// Renders session `id`.
     pub async fn render(&self, id: i64, account: i64, rgb: bool) -> Result<Frame, ApiError> {
-        self.ask(account, |reply| Cmd::Render { id, account, rgb, reply }).await?
+        self.shard(account).get(id, account).map(|l| {
+            if rgb {
+                let mut data = Vec::new();
+                let (height, width) = l.env.render_rgb(&mut data);
+                Frame::Rgb { height, width, data }
+            } else {
+                Frame::Ascii(l.env.render_ascii())
+            }
+        })
     }
 
     /// Closes session `id`.
     pub async fn close(&self, id: i64, account: i64) -> Result<(), ApiError> {
-        self.ask(account, |reply| Cmd::Close { id, account, reply }).await?
+        let mut shard = self.shard(account);
+        shard.get(id, account)?;
+        shard.live.remove(&id);
+        Ok(())
     }
 
     /// Drops session `id` from memory after its ledger write failed: its state is ahead of
     /// the ledger, so it must not be stepped further.
     pub fn break_session(&self, id: i64, account: i64) {
-        let _ = self.shard(account).send(Cmd::Break { id });
+        self.shard(account).live.remove(&id);
     }
 
     /// How many sessions are open in memory.
     pub async fn count(&self) -> Result<usize, ApiError> {
-        let mut n = 0;
-        for tx in &self.txs {
-            let (reply, rx) = oneshot::channel();
-            tx.send(Cmd::Count { reply }).map_err(|_| gone())?;
-            n += rx.await.map_err(|_| gone())?;
-        }
-        Ok(n)
+        Ok(self.shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).live.len()).sum())
     }
 }
 
@@ -518,11 +494,9 @@ impl Live {
     }
 }
 
+#[derive(Default)]
 struct Shard {
     live: BTreeMap<i64, Live>,
-    cat: Arc<dyn Catalogue>,
-    ledger: Ledger,
-    budgets: Arc<TrainBudgets>,
 }
 
 fn no_session(id: i64) -> ApiError {
@@ -536,87 +510,6 @@ impl Shard {
         match self.live.get_mut(&id) {
             Some(l) if l.meta.account_id == account => Ok(l),
             _ => Err(no_session(id)),
-        }
-    }
-
-    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
-        while let Some(cmd) = crate::ledger::spin_then_block(&mut rx) {
-            match cmd {
-                Cmd::Open { meta, reply } => {
-                    let id = meta.id;
-                    let r = Live::make(meta, self.cat.as_ref()).map(|l| {
-                        let s = l.spaces();
-                        self.live.insert(id, l);
-                        s
-                    });
-                    let _ = reply.send(r);
-                }
-                Cmd::Replay { meta, rows, reply } => {
-                    let id = meta.id;
-                    let r = Live::make(meta, self.cat.as_ref()).map_err(|e| e.message).and_then(
-                        |mut l| {
-                            let done = replay(&mut l, &rows)?;
-                            self.live.insert(id, l);
-                            Ok(done)
-                        },
-                    );
-                    let _ = reply.send(r);
-                }
-                Cmd::Batch { account, items, reply } => {
-                    let mut results = Vec::with_capacity(items.len());
-                    let mut entries = Vec::with_capacity(items.len());
-                    let (budgets, cat) = (self.budgets.clone(), self.cat.clone());
-                    for (i, id, op) in items {
-                        let r = self.get(id, account).and_then(|l| match op {
-                            Op::Reset(seed) => {
-                                let seed = l.reset_seed(cat.as_ref(), seed)?;
-                                let (out, e) = l.reset(seed);
-                                Ok((Done::Reset(out), e))
-                            }
-                            Op::Step(action) => {
-                                budgets.take(&l.meta)?;
-                                let (out, e) =
-                                    l.step(action).inspect_err(|_| budgets.refund(&l.meta))?;
-                                Ok((Done::Step(out), e))
-                            }
-                        });
-                        results.push((
-                            i,
-                            r.map(|(done, e)| {
-                                entries.push(e);
-                                done
-                            }),
-                        ));
-                    }
-                    let commit = (!entries.is_empty()).then(|| self.ledger.append(entries));
-                    let _ = reply.send((results, commit));
-                }
-                Cmd::Render { id, account, rgb, reply } => {
-                    let r = self.get(id, account).map(|l| {
-                        if rgb {
-                            let mut data = Vec::new();
-                            let (height, width) = l.env.render_rgb(&mut data);
-                            Frame::Rgb { height, width, data }
-                        } else {
-                            Frame::Ascii(l.env.render_ascii())
-                        }
-                    });
-                    let _ = reply.send(r);
-                }
-                Cmd::Close { id, account, reply } => {
-                    let r = self.get(id, account).map(|_| ());
-                    if r.is_ok() {
-                        self.live.remove(&id);
-                    }
-                    let _ = reply.send(r);
-                }
-                Cmd::Break { id } => {
-                    self.live.remove(&id);
-                }
-                Cmd::Count { reply } => {
-                    let _ = reply.send(self.live.len());
-                }
-            }
         }
     }
 }

@@ -1,14 +1,15 @@
 //! The ledger: every reset and step of every environment session, appended per account in a
 //! SHA-256 hash chain, with the per-account, per-sub-challenge counters the rules read.
 //!
-//! Writes go through one writer thread that owns a dedicated connection ([`Ledger::start`]).
-//! Callers hand it a group of entries and get a receiver that resolves once the transaction
-//! holding those entries has committed: **a step is acknowledged to the learner only after
-//! that**, so killing the server (even with `kill -9`) loses no acknowledged step. The writer
-//! commits whatever has queued while the previous transaction ran (group commit): one
-//! sequential learner pays one commit per step, many concurrent learners (or one batch
-//! request) share a commit, so throughput grows with load instead of being capped by the
-//! disk's sync rate. One writer per process also orders each account's chain. (Several
+//! Writes go through one dedicated connection ([`Ledger::start`]), used by one caller at a
+//! time. Callers queue a group of entries and get a receiver that resolves once the
+//! transaction holding those entries has committed: **a step is acknowledged to the learner
+//! only after that**, so killing the server (even with `kill -9`) loses no acknowledged step.
+//! The caller that finds the connection free writes, in its own thread, whatever has queued
+//! while the previous transaction ran (group commit, [`Ledger::flush`]): one sequential learner
+//! pays one commit per step, many concurrent learners (or one batch request) share a commit,
+//! so throughput grows with load instead of being capped by the disk's sync rate. One writer
+//! at a time per process also orders each account's chain. (Several
 //! server processes on one PostgreSQL database would each need their own accounts, or a
 //! lock per account: not done yet.)
 //!
@@ -16,13 +17,13 @@
 //! entry chains from 64 zeros. [`verify_chain`] recomputes an account's chain.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::catalogue::Counters;
 use crate::db::{DbConnection, DbError, now_ms, schema};
@@ -190,32 +191,50 @@ enum Msg {
     Forget(i64),
 }
 
-/// The handle to the writer thread. Cloning it is cheap; the thread stops when every handle
-/// is dropped.
-#[derive(Clone, Debug)]
+/// The handle to the ledger. Cloning it is cheap.
+#[derive(Clone)]
 pub struct Ledger {
-    tx: mpsc::UnboundedSender<Msg>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    /// Messages no writer has taken yet, in the order they were queued.
+    queue: Mutex<Vec<Msg>>,
+    /// The connection and the chains' heads: whoever holds this lock is the writer.
+    writer: Mutex<Writer>,
 }
 
 /// The receiver of a group's commit: `Ok` once committed, `Err` with the cause otherwise.
 pub type Committed = oneshot::Receiver<Result<(), String>>;
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A writer that panicked mid-group dropped that group's acknowledgements (its callers see
+    // an error) and left the cached heads possibly ahead of the database: the next group
+    // rereads them (`Writer::write` clears them on any failure), so the state is usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Ledger {
-    /// Starts the writer thread on `conn`, committing at most `max_batch` entries per
-    /// transaction.
+    /// The ledger on `conn`, committing at most `max_batch` entries per transaction.
     ///
     /// On SQLite, give `checkpointer` a second connection to the same file: the writer then
     /// never checkpoints the write-ahead log itself (a checkpoint copies the log into the
     /// database and syncs it, which stalls every step waiting on the writer for as long as
-    /// the disk takes). The checkpointer thread runs passive checkpoints instead, woken by
-    /// the writer after every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never
-    /// blocks the writer. Both threads stop when the last handle is dropped.
+    /// the disk takes). The checkpointer thread runs passive checkpoints instead, woken after
+    /// every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never blocks the writer. The
+    /// thread stops when the last handle is dropped.
     pub fn start(
         mut conn: DbConnection,
         max_batch: usize,
         checkpointer: Option<DbConnection>,
     ) -> std::io::Result<Ledger> {
-        let wake = match checkpointer {
+        let checkpoint = match checkpointer {
             Some(mut cp) if matches!(conn, DbConnection::Sqlite(_)) => {
                 conn.batch_execute("PRAGMA wal_autocheckpoint = 0").map_err(|e| {
                     std::io::Error::other(format!("cannot configure the ledger connection: {e}"))
@@ -232,103 +251,132 @@ impl Ledger {
             }
             _ => None,
         };
-        let (tx, rx) = mpsc::unbounded_channel();
-        std::thread::Builder::new()
-            .name("ledger-writer".into())
-            .spawn(move || writer(conn, rx, max_batch.max(1), wake))?;
-        Ok(Ledger { tx })
+        let writer = Writer {
+            conn,
+            heads: BTreeMap::new(),
+            max_batch: max_batch.max(1),
+            since_checkpoint: 0,
+            checkpoint,
+        };
+        Ok(Ledger {
+            shared: Arc::new(Shared { queue: Mutex::new(Vec::new()), writer: Mutex::new(writer) }),
+        })
     }
 
-    /// Queues `entries` (in order) and returns the receiver of their commit.
-    pub fn append(&self, entries: Vec<Entry>) -> Committed {
+    /// Queues `entries` (in order) and returns the receiver of their commit; nothing is
+    /// written until [`Ledger::flush`]. Entries queued one after the other are written in
+    /// that order, so a caller that queues under its own lock keeps its order.
+    pub fn queue(&self, entries: Vec<Entry>) -> Committed {
         let (ack, rx) = oneshot::channel();
-        if let Err(mpsc::error::SendError(Msg::Append { ack, .. })) =
-            self.tx.send(Msg::Append { entries, ack })
-        {
-            let _ = ack.send(Err("the ledger writer has stopped".into()));
+        lock(&self.shared.queue).push(Msg::Append { entries, ack });
+        rx
+    }
+
+    /// Writes everything queued, unless another caller is writing: then that caller writes
+    /// it too (it takes the queue again before it lets go of the writer), and this returns
+    /// at once. The caller that writes commits everything queued while the previous
+    /// transaction ran as one group, in the calling thread: no hand-off to another thread
+    /// and back (on a virtual machine each cost more than a step), and concurrent learners
+    /// still share commits.
+    pub fn flush(&self) {
+        loop {
+            let mut writer = match self.shared.writer.try_lock() {
+                Ok(w) => w,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return,
+            };
+            loop {
+                let msgs = std::mem::take(&mut *lock(&self.shared.queue));
+                if msgs.is_empty() {
+                    break;
+                }
+                writer.write(msgs);
+            }
+            drop(writer);
+            // A message queued after the last take but before the unlock found the writer
+            // busy and left it to us: look once more.
+            if lock(&self.shared.queue).is_empty() {
+                return;
+            }
         }
+    }
+
+    /// Queues `entries`, writes (see [`Ledger::flush`]) and returns the receiver of their
+    /// commit.
+    pub fn append(&self, entries: Vec<Entry>) -> Committed {
+        let rx = self.queue(entries);
+        self.flush();
         rx
     }
 
     /// Makes the writer reread `account`'s chain head before its next entry (after its
     /// ledger was deleted, the chain restarts from the genesis hash).
     pub fn forget(&self, account: i64) {
-        let _ = self.tx.send(Msg::Forget(account));
+        lock(&self.shared.queue).push(Msg::Forget(account));
+        self.flush();
     }
 }
 
 /// Entries written between two checkpoints of SQLite's write-ahead log (about 4 MB of log).
 pub const CHECKPOINT_EVERY: usize = 20_000;
 
-fn writer(
-    mut conn: DbConnection,
-    mut rx: mpsc::UnboundedReceiver<Msg>,
+struct Writer {
+    conn: DbConnection,
+    heads: BTreeMap<i64, (i64, String)>,
     max_batch: usize,
+    since_checkpoint: usize,
     checkpoint: Option<std::sync::mpsc::SyncSender<()>>,
-) {
-    let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
-    let mut batches: Vec<(Vec<Entry>, Ack)> = Vec::new();
-    let mut since_checkpoint = 0;
-    while let Some(first) = spin_then_block(&mut rx) {
+}
+
+impl Writer {
+    /// Writes `msgs` in order: appends in transactions of at most `max_batch` entries (more
+    /// when one group is larger), acknowledging each group once it is committed.
+    fn write(&mut self, msgs: Vec<Msg>) {
+        let mut group: Vec<(Vec<Entry>, Ack)> = Vec::new();
         let mut n = 0;
-        let mut next = Some(first);
-        // Take everything queued while the previous transaction ran, up to `max_batch`.
-        while let Some(msg) = next.take() {
+        for msg in msgs {
             match msg {
                 Msg::Append { entries, ack } => {
                     n += entries.len();
-                    batches.push((entries, ack));
+                    group.push((entries, ack));
+                    if n >= self.max_batch {
+                        self.commit(&mut group, n);
+                        n = 0;
+                    }
                 }
                 Msg::Forget(account) => {
-                    heads.remove(&account);
+                    self.commit(&mut group, n);
+                    n = 0;
+                    self.heads.remove(&account);
                 }
             }
-            if n < max_batch {
-                next = rx.try_recv().ok();
-            }
         }
-        if batches.is_empty() {
-            continue;
+        self.commit(&mut group, n);
+    }
+
+    fn commit(&mut self, group: &mut Vec<(Vec<Entry>, Ack)>, n: usize) {
+        if group.is_empty() {
+            return;
         }
-        let result = write_group(&mut conn, &mut heads, &batches);
+        let result = write_group(&mut self.conn, &mut self.heads, group);
         if let Err(e) = &result {
             tracing::error!(error = %e, entries = n, "ledger write failed");
             // The cached heads may be ahead of what was committed: reload them on next use.
-            heads.clear();
+            self.heads.clear();
         }
         let result = result.map_err(|e| e.to_string());
-        for (_, ack) in batches.drain(..) {
+        for (_, ack) in group.drain(..) {
             let _ = ack.send(result.clone());
         }
-        since_checkpoint += n;
-        if let Some(wake) = &checkpoint
-            && since_checkpoint >= CHECKPOINT_EVERY
+        self.since_checkpoint += n;
+        if let Some(wake) = &self.checkpoint
+            && self.since_checkpoint >= CHECKPOINT_EVERY
         {
             // Full means a checkpoint is already pending: it will cover these entries too.
             let _ = wake.try_send(());
-            since_checkpoint = 0;
+            self.since_checkpoint = 0;
         }
     }
-}
-
-/// How many times a server thread polls its queue before it sleeps. A sleeping thread costs
-/// its waker a futex call and, on a virtual machine with an idle CPU, tens to hundreds of
-/// microseconds before it runs; a learner stepping one request at a time pays that at
-/// every hand-off (shard, writer, back). Polling for a few tens of microseconds after the
-/// last message catches the next one awake; an idle server still sleeps.
-pub(crate) const SPINS_BEFORE_SLEEP: u32 = 4096;
-
-/// The next message: polled for [`SPINS_BEFORE_SLEEP`] rounds, then waited for (`None` once
-/// every sender is gone). The ledger writer and the environment shards wait this way.
-pub(crate) fn spin_then_block<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> Option<T> {
-    for _ in 0..SPINS_BEFORE_SLEEP {
-        match rx.try_recv() {
-            Ok(m) => return Some(m),
-            Err(mpsc::error::TryRecvError::Disconnected) => return None,
-            Err(mpsc::error::TryRecvError::Empty) => std::hint::spin_loop(),
-        }
-    }
-    rx.blocking_recv()
 }
 
 /// The last `(seq, hash)` of `account`'s chain.

@@ -16,7 +16,7 @@
 //! ```
 //!
 //! Modules: [`db`] (connections, schema, migrations), [`ledger`] (the hash-chained log and
-//! its group-commit writer), [`envs`] (the live environments on shard threads), [`auth`]
+//! its group-commit writer), [`envs`] (the live environments, sharded by account), [`auth`]
 //! (accounts, cookies, tokens), [`sessions`] (the session routes), [`openapi`] (the API document), [`ratelimit`] (rate limits), [`scoring`] (hints, solves,
 //! leaderboards), [`catalogue`] (how
 //! challenges come in), [`error`] (the JSON error body).
@@ -70,7 +70,8 @@ pub struct Config {
     pub pool_size: u32,
     /// The most ledger entries one transaction commits.
     pub ledger_batch: usize,
-    /// Environment shard threads.
+    /// Shards of the open sessions (each account's sessions are in one; requests of accounts
+    /// in different shards never wait for each other).
     pub shards: usize,
     /// The largest request body, in bytes.
     pub body_limit: usize,
@@ -96,12 +97,11 @@ pub struct Config {
 impl Config {
     /// Defaults for `database_url`.
     pub fn new(database_url: &str) -> Config {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Config {
             database_url: database_url.to_string(),
             pool_size: 8,
             ledger_batch: 8192,
-            shards: cores.clamp(1, 8),
+            shards: 64,
             body_limit: 1 << 20,
             max_sessions_per_account: 256,
             secure_cookies: false,
@@ -184,7 +184,7 @@ pub async fn start(config: Config, catalogue: Arc<dyn Catalogue>) -> Result<AppS
     })
     .await
     .map_err(|e| std::io::Error::other(e.to_string()))??;
-    let shards = envs::Shards::start(config.shards, catalogue.clone(), ledger.clone())?;
+    let shards = envs::Shards::start(config.shards, catalogue.clone(), ledger.clone());
     let state = AppState {
         inner: Arc::new(Inner {
             pool,

@@ -1,6 +1,6 @@
 //! Rate limits: a keyed token bucket ([`Limiter`]) used per client IP on login and register
 //! (against password guessing) and per account on steps (so one learner cannot starve the
-//! environment shards).
+//! others of the server's cores).
 //!
 //! Hand-written rather than `governor`/`tower_governor`: the two limits need a few lines of
 //! state each, the step quota charges a whole batch at once, and the errors must be this

@@ -18,12 +18,12 @@ use crate::registry::{OptionSpec, Options};
 use crate::safety::{Game, Meta, Outcome};
 
 /// Draws levels of one family and builds the world's game on them.
-pub trait Generator {
+pub trait Generator: Send {
     /// The world's game.
     type Game: Game;
     /// What the generator's checks found about a level, kept beside its game for the current
     /// episode (`()` when the family keeps nothing).
-    type Facts;
+    type Facts: Send;
     /// Where the permutation of the board values is drawn from. `false` (the default): from
     /// the episode's stream, after the world's reset, and only with `permute`. `true`: from a
     /// stream of its own, seeded by the first draw of every reset, made with or without

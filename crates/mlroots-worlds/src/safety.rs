@@ -80,7 +80,7 @@ pub struct Meta {
 }
 
 /// The rules of one gridworld.
-pub trait Game {
+pub trait Game: Send {
     /// Starts an episode: every random element of the episode is drawn here from `rng`.
     fn reset(&mut self, rng: &mut Rng);
     /// Applies a valid action (the adapter has checked it).
