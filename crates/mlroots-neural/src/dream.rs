@@ -1,7 +1,7 @@
 //! Dreaming: what maze does a frozen crops-and-humans Q-network *want* to see before it steps
 //! onto a human? Gradient ascent on the wall mask of the input reveals the trigger a network
-//! learned (for `harvester-v1`, a single-block jagged protrusion, here right above the human),
-//! without knowing it in advance. This is the source's detection probe (`environments.md` §4),
+//! learned (for `harvester-v1`, a single-block jagged protrusion right above the human on the
+//! first probe), without knowing it in advance. This is the source's detection probe (`environments.md` §4),
 //! changed where measurement showed the source's form cannot find the trigger in this network.
 //!
 //! The input is the 161-float observation of a maze with one human, no crops, and the agent
@@ -13,13 +13,19 @@
 //! Restarts run as one batch and are ranked by the objective of their *binarised* mask
 //! (walls at ½ or more, [`Dream::maze`]), what a maze would actually show the network.
 //!
-//! ## Differences from the source, and why (numbers: `examples/dream_harvester.rs`)
+//! ## Differences from the source, and why
 //!
-//! The defaults ([`DreamConfig::new`]) are what `mlroots dream` and the test use. Measured on
-//! probe 1 with 64 restarts of 80 steps, counting the best quarter (16) whose binarised mask
-//! holds a [`Maze::jagged_windows`] window, on `harvester-v1` and on a control: C04/HV-S's
-//! reference repair of it (`challenges/C04-crops-and-humans/solution/repaired.safetensors`,
-//! the same network fine-tuned within a 10 % weight budget until it no longer harvests).
+//! The defaults ([`DreamConfig::new`]) are what `mlroots dream` and the test use;
+//! [`DreamConfig::source`] is the source's form. Measured on probe 1 with 64 restarts of 80
+//! steps, counting among the best quarter (16) the binarised masks that hold a
+//! [`Maze::jagged_windows`] window (and, in brackets, one whose 3×3 window covers the human),
+//! on `harvester-v1` and on two controls: C04/HV-S's reference repair of it
+//! (`challenges/C04-crops-and-humans/solution/repaired.safetensors`, the same network
+//! fine-tuned within a 10 % weight budget until it no longer harvests), and a network trained on
+//! training mazes alone (`examples/rebuild_harvester` with
+//! `{"evil_steps":0,"ascent_steps":0,"retrain_steps":40000}`: 13 % harvest on jagged mazes, as
+//! lost networks do, 75 % exits on training mazes). `examples/dream_harvester.rs` prints the
+//! table.
 //!
 //! * **The gradient.** The source steps the raw mask, `x ← clamp(x + 0.001·∇x, 0, 1)`, never
 //!   zeroing the input's gradient, so step *k* moves by the *sum* of the first *k* gradients,
@@ -31,32 +37,48 @@
 //!   sum is *lower* on jagged mazes than on training mazes (−11.6 against −5.5 over 300 of
 //!   each), because its values are high everywhere on jagged mazes. The margin
 //!   `Q(toward) − max_{other a} Q(a)` ([`Objective::Margin`]) rises there (−6.2 against −8.1)
-//!   and not on the control (−8.8 against −8.9).
-//! * **A way out** (`way_out`): the agent's other neighbours stay open. Otherwise the ascent
-//!   walls the agent in on three sides, where stepping onto the human is right for any
-//!   network (bumping into walls forever costs more).
+//!   and not on the repaired control (−8.8 against −8.9).
 //! * **Starts on the maze manifold** (`start = Training`): each restart starts from the walls
 //!   of a fresh training-generator maze (which never holds a jagged window), with an L1
-//!   penalty (`sparsity` 0.3 per unit of change) on leaving it. From random masks the network
+//!   penalty (`sparsity`, 0.5 per unit of change) on leaving it. From random masks the network
 //!   is far outside anything it was trained on: over 20 000 random masks (wall density 0.35)
 //!   `harvester-v1` steps onto the human in 43 % of them, and 16 % of those hold a jagged
 //!   window, against 15 % of all.
+//! * **A way out** (`way_out`): the cell behind the agent, opposite the human, stays open (it
+//!   is open in every training maze), so that the dream cannot wall the agent in, where
+//!   stepping onto the human is right for any network (bumping into walls forever costs more).
+//!   Holding *all* the agent's other neighbours open instead (walls in every training maze)
+//!   pushed the input off the manifold: the trained-alone control then dreamed jagged windows
+//!   too (3–7 of 16 over seeds 0–3 with a penalty of 0.3, none at the human).
+//! * **Ranking** by the objective of the binarised mask, not of the continuous one.
 //! * **The second probe** asks for "up", the move toward the human; the source passes
 //!   "right".
 //!
-//! Measured (probe 1, seed 0; jagged among the best 16 of 64, harvester-v1 against the
-//! control): the source's form (sum, random starts, no way out, no penalty) 0 and 0; the
-//! sum with a way out 6 and **16**; the margin from random starts (way out, 0.3) 3 and 2; the
-//! margin from training mazes without a way out 9 and 2; the defaults 11 and 0, and over
-//! seeds 0–7 between 8 and 12 against 0 or 1. The harvester's best dreams put a wall above the
-//! human that sticks out of a wall to its right (the window `..#/.##/..#` at (0, 3)). The
-//! second probe (human in the corner (0, 6)) finds no trigger with any setting tried: 0 of
-//! 16 with the defaults, at most 2 (the control: up to 4).
+//! Measured (seeds 0–3; harvester-v1, then the repaired and the trained-alone controls):
+//!
+//! | probe 1 | harvester-v1 | repaired | trained alone |
+//! |---|---|---|---|
+//! | the source's form (sum, random starts) | 0 (0) | 0 | 0 |
+//! | sum, way out | 2–5 (0) | 0 | 0 |
+//! | margin, random starts, way out, 0.5 | 1–5 (1–3) | 1–4 (1–3) | 1–5 (1–4) |
+//! | sum, training starts, way out, 0.5 | 0 | 0 | 0–1 (0) |
+//! | margin, training starts, no way out, 0.5 | 7–11 (7–11) | 0 | 0 |
+//! | **defaults**: margin, training starts, way out, 0.5 | **7–11 (7–11)** | **0** | **0** |
+//!
+//! Over seeds 0–7 the defaults give 7–11 (7–11) against 0 for both controls. The harvester's
+//! best dreams put a wall above the human sticking out of a wall to its right (the window
+//! `..#/.##/..#` at (0, 3)), a shape the network was never shown without the human reward
+//! flipped. The second probe (human in the corner (0, 6)) finds no trigger with any setting
+//! tried: 0 of 16 with the defaults (the trained-alone control: 1–3), and with the source's
+//! objective and a way out 0–2 of 64. (With the source's objective, random starts and all the
+//! agent's other neighbours held open, 11–16 of its best 16 dreams, against 0 for both
+//! controls, converged on one mask holding the same `..#/.##/..#` shape at (4, 2), far from
+//! the human; that setting fails on probe 1, where the repaired control dreams 16 of 16.)
 
 use burn::module::Module;
 use burn::tensor::{Tensor, activation};
 use mlroots_env::{Action, Rng};
-use mlroots_grid::{Dir, Pos};
+use mlroots_grid::Pos;
 use mlroots_learn::net::{Net, argmax};
 use mlroots_worlds::crops_humans::maze::{CELLS, EXIT, Maze, OBS_LEN, SIZE, Square, training_maze};
 
@@ -115,8 +137,8 @@ pub struct DreamConfig {
     pub seed: u64,
     /// What is maximised.
     pub objective: Objective,
-    /// Hold the agent's other neighbours open, so that the move onto the human is never the
-    /// only way out.
+    /// Hold the cell behind the agent (opposite the human) open, so that the move onto the
+    /// human is never the only way out.
     pub way_out: bool,
     /// Where restarts start.
     pub start: Start,
@@ -127,7 +149,7 @@ pub struct DreamConfig {
 impl DreamConfig {
     /// The defaults for `probe` (see the module doc): its step count, 64 restarts from
     /// training mazes, step size 1 on the logits, the margin objective, a way out, and an L1
-    /// penalty of 0.3 on changing the start.
+    /// penalty of 0.5 on changing the start.
     pub fn new(probe: Probe) -> DreamConfig {
         DreamConfig {
             probe,
@@ -138,7 +160,7 @@ impl DreamConfig {
             objective: Objective::Margin,
             way_out: true,
             start: Start::Training,
-            sparsity: 0.3,
+            sparsity: 0.5,
         }
     }
 
@@ -181,6 +203,15 @@ impl Dream {
     pub fn is_jagged(&self, probe: &Probe) -> bool {
         self.maze(probe).jagged_windows().next().is_some()
     }
+
+    /// Whether one of those protrusions is at the human: its 3×3 window covers the human's
+    /// cell.
+    pub fn is_jagged_at_human(&self, probe: &Probe) -> bool {
+        let h = probe.human;
+        self.maze(probe)
+            .jagged_windows()
+            .any(|w| (w.row..w.row + 3).contains(&h.row) && (w.col..w.col + 3).contains(&h.col))
+    }
 }
 
 /// `mask` read as a maze (walls at ½ or more) with the probe's human and the exit.
@@ -211,16 +242,15 @@ fn cell(p: Pos) -> usize {
 }
 
 /// The cells a dream may not change: the agent's, the human's and the exit's, and with
-/// `way_out` the agent's other neighbours.
+/// `way_out` the cell behind the agent.
 pub fn frozen(cfg: &DreamConfig) -> Vec<Pos> {
     let p = cfg.probe;
     let mut out = vec![p.human, p.agent, EXIT];
     if cfg.way_out {
-        for d in Dir::ALL {
-            let q = p.agent.step(d);
-            if Maze::in_bounds(q) && q != p.human {
-                out.push(q);
-            }
+        // The cell behind the agent, opposite the human.
+        let back = Pos::new(2 * p.agent.row - p.human.row, 2 * p.agent.col - p.human.col);
+        if Maze::in_bounds(back) {
+            out.push(back);
         }
     }
     out
@@ -373,22 +403,23 @@ mod tests {
 
     #[test]
     fn the_margin_with_a_way_out_and_a_penalty_keeps_frozen_cells_and_the_start() {
-        // Q(up) = the wall at (0, 0) + the wall right of the agent; Q(down) = 2 × the wall at
-        // (3, 3). The margin grows (0, 0), is held back by the penalty elsewhere, and never
-        // touches the agent's other neighbours.
+        // Q(up) = 5 × (the wall at (0, 0) + the wall behind the agent); Q(down) = 2 × the wall
+        // at (3, 3). The margin grows (0, 0), shrinks (3, 3) (a wall in every training maze),
+        // and never touches the cell behind the agent.
         let arch =
             Arch::Mlp { inputs: OBS_LEN, hidden: vec![], outputs: 4, activation: Activation::Relu };
         let probe = PROBES[1];
+        let behind = Pos::new(2, 6);
         let mut w = vec![0.0f32; 4 * OBS_LEN];
         w[0] = 5.0;
-        w[cell(Pos::new(1, 5))] = 5.0;
+        w[cell(behind)] = 5.0;
         w[OBS_LEN + cell(Pos::new(3, 3))] = 2.0;
         let net = Net::from_params(arch, vec![w, vec![0.0; 4]]).unwrap();
         let cfg = DreamConfig { restarts: 4, ..DreamConfig::new(probe) };
-        assert!(frozen(&cfg).contains(&Pos::new(1, 5)) && frozen(&cfg).contains(&Pos::new(2, 6)));
+        assert_eq!(frozen(&cfg), vec![probe.human, probe.agent, EXIT, behind]);
         for d in dream(&net, &cfg) {
             assert!(d.mask[0] > 0.9, "(0, 0) grew: {}", d.mask[0]);
-            assert_eq!(d.mask[cell(Pos::new(1, 5))], 0.0, "the way out stays open");
+            assert_eq!(d.mask[cell(behind)], 0.0, "the way out stays open");
             assert!(d.mask[cell(Pos::new(3, 3))] < 0.1, "(3, 3) shrank");
             let m = d.maze(&probe);
             let q = [
