@@ -14,7 +14,8 @@ use plotters::prelude::*;
 /// Arguments of `mlroots dream`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The policy directory of a crops-and-humans network (e.g. assets/harvester-v1).
+    /// The policy directory of a crops-and-humans network (e.g. assets/harvester-v1), or a
+    /// .safetensors file of harvester-v1's architecture (e.g. C04's repaired weights).
     policy: PathBuf,
     /// The scene: 1 (human at (2,4), agent on its left) or 2 (human at (0,6), agent below).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -61,7 +62,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.restarts == 0 {
         return Err(crate::usage("--restarts must be at least 1"));
     }
-    let net = mlroots_neural::harvester::load(&args.policy).map_err(crate::usage)?;
+    let net = if args.policy.is_file() {
+        let arch = mlroots_neural::harvester::HarvesterConfig::v1().arch();
+        mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| {
+            crate::usage(format!(
+                "{}: {e}; a weights file must hold harvester-v1's architecture (161-256-256-4), \
+                 otherwise pass a policy directory",
+                args.policy.display()
+            ))
+        })?
+    } else {
+        mlroots_neural::harvester::load(&args.policy).map_err(crate::usage)?
+    };
     if !dream::fits(&net) {
         return Err(crate::usage(format!(
             "{} is not a crops-and-humans network: dreaming needs 161 inputs and 4 outputs, it \
@@ -248,7 +260,8 @@ fn svg(path: &Path, maps: &[(&[f32], &str)], probe: &Probe, title: &str) -> anyh
             }
         }
     }
-    root.present().with_context(|| format!("writing {}", path.display()))?;
+    root.present()
+        .with_context(|| format!("writing {}; check the directory exists", path.display()))?;
     Ok(())
 }
 
