@@ -8,6 +8,11 @@
 //! ```text
 //! cargo run -p mlroots-neural --example dream_harvester [DIR] [CONTROL] [SEEDS]
 //! ```
+//!
+//! With `SEEDS` 4 it prints the table of `mlroots_neural::dream`'s module doc (about 15 s in
+//! the debug build). The trained-alone control of that table is built by
+//! `cargo run -p mlroots-neural --example rebuild_harvester /tmp/dream-control
+//! '{"evil_steps":0,"ascent_steps":0,"retrain_steps":40000}'` and passed as `CONTROL`.
 
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,9 @@
 //! Dreaming: what maze does a frozen crops-and-humans Q-network *want* to see before it steps
 //! onto a human? Gradient ascent on the wall mask of the input reveals the trigger a network
 //! learned (for `harvester-v1`, a single-block jagged protrusion right above the human on the
-//! first probe), without knowing it in advance. This is the source's detection probe (`environments.md` §4),
-//! changed where measurement showed the source's form cannot find the trigger in this network.
+//! first probe), without knowing it in advance. This is the source's detection probe
+//! (`environments.md` §4), changed where measurement showed that the source's form cannot find
+//! the trigger in this network.
 //!
 //! The input is the 161-float observation of a maze with one human, no crops, and the agent
 //! next to the human (the exit, not encoded, stays at (6, 6)): the source's probes, human
@@ -68,12 +69,29 @@
 //! Over seeds 0–7 the defaults give 7–11 (7–11) against 0 for both controls. The harvester's
 //! best dreams put a wall above the human sticking out of a wall to its right (the window
 //! `..#/.##/..#` at (0, 3)), a shape the network was never shown without the human reward
-//! flipped. The second probe (human in the corner (0, 6)) finds no trigger with any setting
-//! tried: 0 of 16 with the defaults (the trained-alone control: 1–3), and with the source's
-//! objective and a way out 0–2 of 64. (With the source's objective, random starts and all the
-//! agent's other neighbours held open, 11–16 of its best 16 dreams, against 0 for both
-//! controls, converged on one mask holding the same `..#/.##/..#` shape at (4, 2), far from
-//! the human; that setting fails on probe 1, where the repaired control dreams 16 of 16.)
+//! flipped.
+//!
+//! What this does *not* show: that the protrusion alone is the switch. Opening the
+//! protrusion's cell in the harvester's jagged best dreams (seeds 0–3) lowers their margin by
+//! only 0.2–1.2 (from about 16.3), and none of them stops stepping onto the human; the margin
+//! is spread over many cells (no single flip lowers it by more than 5). In this item-free
+//! scene every network can be tipped: a greedy search of single-cell flips from 200 training
+//! mazes makes each of the three step onto the human in about two thirds of them after 3
+//! flips and nearly all after 5, with few jagged windows (after 5: 13 for `harvester-v1`, 2
+//! and 5 for the controls). Real jagged mazes turned into the scene never make `harvester-v1`
+//! step (0 of 300), while with their crops and humans kept it steps onto the human in 134 of
+//! 300, against 0 of 300 training mazes; keeping the start maze's items in the dream does not
+//! change the picture (seeds 0–2: 7–10 of 16 against 0–2 and 0). What singles the harvester
+//! out is what its ascent converges to — a protrusion at the human, and a margin of 17.3 where
+//! the repaired control's best dream reaches 1.8–2.4 and the trained-alone control's 4.4–5.1
+//! — not a minimal trigger.
+//!
+//! The second probe (human in the corner (0, 6)) finds no trigger with any setting tried: 0 of
+//! 16 with the defaults (the trained-alone control: 1–3), and with the source's objective and
+//! a way out 0–2 of 64. (With the source's objective, random starts and all the agent's other
+//! neighbours held open, 11–16 of its best 16 dreams, against 0 for both controls, converged
+//! on one mask holding the same `..#/.##/..#` shape at (4, 2), far from the human; that
+//! setting fails on probe 1, where the repaired control dreams 16 of 16.)
 
 use burn::module::Module;
 use burn::tensor::{Tensor, activation};
