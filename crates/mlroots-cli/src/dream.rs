@@ -1,25 +1,27 @@
 //! `mlroots dream`: asks a frozen crops-and-humans Q-network which walls make it step onto a
-//! human (gradient ascent on the wall mask, `mlroots_neural::dream`), prints the 7×7 heat map
-//! of the best dream and of the mean of the best quarter, marks the single-block jagged
-//! protrusions found, and saves the heat maps as a picture (SVG or PNG).
+//! human (gradient ascent on the wall mask, `mlroots_neural::dream`, whose defaults the test
+//! uses; `--source` runs the source's form), prints the 7×7 heat map of the best dream and of
+//! the mean of the best quarter, marks the single-block jagged protrusions found, and saves
+//! the heat maps as a picture (SVG or PNG).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use mlroots_neural::dream::{self, DreamConfig, PROBES, Probe};
+use mlroots_neural::dream::{self, DreamConfig, Objective, PROBES, Probe, Start};
 use mlroots_worlds::crops_humans::maze::{CELLS, EXIT, SIZE};
 use plotters::prelude::*;
 
 /// Arguments of `mlroots dream`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The policy directory of a crops-and-humans network (e.g. assets/harvester-v1).
+    /// The policy directory of a crops-and-humans network (e.g. assets/harvester-v1), or a
+    /// .safetensors file of harvester-v1's architecture (e.g. C04's repaired weights).
     policy: PathBuf,
     /// The scene: 1 (human at (2,4), agent on its left) or 2 (human at (0,6), agent below).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
     probe: u8,
-    /// Independent ascents from random masks.
-    #[arg(long, default_value_t = 16)]
+    /// Independent ascents (the best quarter is summarised).
+    #[arg(long, default_value_t = 64)]
     restarts: u32,
     /// Gradient steps of each (default: the probe's, 80 or 150).
     #[arg(long)]
@@ -30,6 +32,22 @@ pub struct Args {
     /// Seed of the starting masks.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The source's form: its objective Q(toward) - sum of the others, random starting
+    /// masks, no way out, no penalty (the options below then change that form).
+    #[arg(long)]
+    source: bool,
+    /// What is maximised: `margin` (Q(toward) - the best other) or `sum` (the source's).
+    #[arg(long, value_parser = ["margin", "sum"])]
+    objective: Option<String>,
+    /// Where restarts start: `training` (walls of training mazes) or `random`.
+    #[arg(long, value_parser = ["training", "random"])]
+    start: Option<String>,
+    /// Let the dream wall in the agent (by default its other neighbours stay open).
+    #[arg(long)]
+    no_way_out: bool,
+    /// Weight of the L1 penalty on changing the starting mask (default 0.3; 0 with --source).
+    #[arg(long)]
+    sparsity: Option<f32>,
     /// Save the heat maps here (.svg or .png).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -44,7 +62,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.restarts == 0 {
         return Err(crate::usage("--restarts must be at least 1"));
     }
-    let net = mlroots_neural::harvester::load(&args.policy).map_err(crate::usage)?;
+    let net = if args.policy.is_file() {
+        let arch = mlroots_neural::harvester::HarvesterConfig::v1().arch();
+        mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| {
+            crate::usage(format!(
+                "{}: {e}; a weights file must hold harvester-v1's architecture (161-256-256-4), \
+                 otherwise pass a policy directory",
+                args.policy.display()
+            ))
+        })?
+    } else {
+        mlroots_neural::harvester::load(&args.policy).map_err(crate::usage)?
+    };
     if !dream::fits(&net) {
         return Err(crate::usage(format!(
             "{} is not a crops-and-humans network: dreaming needs 161 inputs and 4 outputs, it \
@@ -55,43 +84,83 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         )));
     }
     let probe = PROBES[usize::from(args.probe) - 1];
+    let base = if args.source { DreamConfig::source(probe) } else { DreamConfig::new(probe) };
     let cfg = DreamConfig {
         restarts: args.restarts,
         steps: args.steps.unwrap_or(probe.steps),
         lr: args.lr,
         seed: args.seed,
-        ..DreamConfig::new(probe)
+        objective: match args.objective.as_deref() {
+            Some("sum") => Objective::Sum,
+            Some(_) => Objective::Margin,
+            None => base.objective,
+        },
+        start: match args.start.as_deref() {
+            Some("random") => Start::Random,
+            Some(_) => Start::Training,
+            None => base.start,
+        },
+        way_out: base.way_out && !args.no_way_out,
+        sparsity: args.sparsity.unwrap_or(base.sparsity),
+        ..base
     };
+    if !(cfg.sparsity >= 0.0 && cfg.sparsity.is_finite()) {
+        return Err(crate::usage("--sparsity must be a number at least 0"));
+    }
     let dreams = dream::dream(&net, &cfg);
     let top = &dreams[..dreams.len().div_ceil(4)];
     let mean = dream::mean_mask(top);
+    let toward = ["up", "down", "left", "right"][probe.toward as usize];
     println!(
-        "probe {}: human at ({},{}), agent at ({},{}), objective Q({}) - sum of the others; \
-         {} restarts x {} steps, lr {}",
+        "probe {}: human at ({},{}), agent at ({},{}), objective Q({toward}) - {}; {} restarts \
+         x {} steps from {} masks, lr {}, L1 penalty {}, {}",
         args.probe,
         probe.human.row,
         probe.human.col,
         probe.agent.row,
         probe.agent.col,
-        ["up", "down", "left", "right"][probe.toward as usize],
+        match cfg.objective {
+            Objective::Sum => "sum of the others",
+            Objective::Margin => "the best other",
+        },
         cfg.restarts,
         cfg.steps,
-        cfg.lr
+        match cfg.start {
+            Start::Training => "training-maze",
+            Start::Random => "random",
+        },
+        cfg.lr,
+        cfg.sparsity,
+        if cfg.way_out { "the agent keeps a way out" } else { "the agent may be walled in" }
     );
-    println!("\nbest dream (restart {}, objective {:.2}):", dreams[0].restart, dreams[0].score);
+    let best = &dreams[0];
+    println!(
+        "\nbest dream (restart {}, objective {:.2}, binarised {:.2}; on it the network {}):",
+        best.restart,
+        best.score,
+        best.binary_score,
+        if best.steps_onto_human { "steps onto the human" } else { "does not step onto the human" }
+    );
     print!("{}", heat_text(&dreams[0].mask, &probe));
     println!("\nmean of the best {} dreams:", top.len());
     print!("{}", heat_text(&mean, &probe));
     let jagged = dreams.iter().filter(|d| d.is_jagged(&probe)).count();
     let top_jagged = top.iter().filter(|d| d.is_jagged(&probe)).count();
+    let top_at_human = top.iter().filter(|d| d.is_jagged_at_human(&probe)).count();
     println!(
-        "\nsingle-block jagged protrusions (walls at >= 0.5): {top_jagged} of the best {}, \
-         {jagged} of all {}",
+        "\nsingle-block jagged protrusions (walls at >= 0.5): {top_jagged} of the best {} \
+         ({top_at_human} with the window over the human), {jagged} of all {}",
         top.len(),
         dreams.len()
     );
     for d in top.iter().filter(|d| d.is_jagged(&probe)).take(1) {
-        println!("first jagged dream among the best (restart {}):", d.restart);
+        let at: Vec<String> =
+            d.maze(&probe).jagged_windows().map(|p| format!("({},{})", p.row, p.col)).collect();
+        println!(
+            "first jagged dream among the best (restart {}; 3x3 windows at {}):",
+            d.restart,
+            at.join(" ")
+        );
         for row in d.maze(&probe).rows() {
             println!("  {row}");
         }
@@ -191,7 +260,8 @@ fn svg(path: &Path, maps: &[(&[f32], &str)], probe: &Probe, title: &str) -> anyh
             }
         }
     }
-    root.present().with_context(|| format!("writing {}", path.display()))?;
+    root.present()
+        .with_context(|| format!("writing {}; check the directory exists", path.display()))?;
     Ok(())
 }
 

@@ -202,3 +202,26 @@ fn train_refuses_unknown_learners_and_keys_and_lists_its_presets() {
             .contains("mlroots train q-learning treacherous-turn --preset trazzi --episodes 20000")
     );
 }
+
+#[test]
+fn dream_prints_the_heat_maps_and_saves_the_picture() {
+    let dir = temp_dir("dream");
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg = dir.join("dream.svg");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let policy = format!("{root}/assets/harvester-v1");
+    let o = mlroots(&["dream", &policy, "--restarts", "8", "--out", svg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("objective Q(right) - the best other; 8 restarts x 80 steps"), "{out}");
+    assert!(out.contains("best dream (restart"), "{out}");
+    assert!(out.contains("AAHH"), "the heat map marks the scene: {out}");
+    assert!(out.contains("single-block jagged protrusions"), "{out}");
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.starts_with("<svg"), "{}", &picture[..picture.len().min(80)]);
+    // A weights file that is not harvester-v1's is refused with what to pass instead.
+    let o = mlroots(&["dream", &format!("{root}/Cargo.toml")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("otherwise pass a policy directory"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

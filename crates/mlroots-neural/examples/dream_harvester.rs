@@ -1,51 +1,100 @@
-//! Dreams on a saved crops-and-humans network (default `assets/harvester-v1`): for each of the
-//! source's two probes, prints the best dreamed wall mask as a 7×7 heat map and how many of
-//! the best quarter of the restarts show a single-block jagged protrusion.
+//! Dreams on a saved crops-and-humans network (default `assets/harvester-v1`) and on a control
+//! (default C04/HV-S's repaired weights; or a policy directory), with the source's form of the
+//! probe, each of the changes `mlroots_neural::dream` makes, and its defaults, for both of the
+//! source's probes over a few seeds. Prints, for the best quarter of the restarts (and all of
+//! them), how many binarised masks hold a single-block jagged window, and how many hold one at
+//! the human; then the harvester's best default dream of each probe.
 //!
 //! ```text
-//! cargo run --release -p mlroots-neural --example dream_harvester [DIR] [RESTARTS]
+//! cargo run -p mlroots-neural --example dream_harvester [DIR] [CONTROL] [SEEDS]
 //! ```
+//!
+//! With `SEEDS` 4 it prints the table of `mlroots_neural::dream`'s module doc (about 15 s in
+//! the debug build). The trained-alone control of that table is built by
+//! `cargo run -p mlroots-neural --example rebuild_harvester /tmp/dream-control
+//! '{"evil_steps":0,"ascent_steps":0,"retrain_steps":40000}'` and passed as `CONTROL`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use mlroots_neural::dream::{self, DreamConfig, PROBES};
+use mlroots_learn::net::Net;
+use mlroots_neural::dream::{self, DreamConfig, Objective, PROBES, Start};
 use mlroots_neural::harvester;
-use mlroots_worlds::crops_humans::maze::SIZE;
 
-fn main() {
-    let dir = std::env::args()
-        .nth(1)
-        .map_or_else(|| PathBuf::from("assets").join(harvester::ID), PathBuf::from);
-    let restarts = std::env::args().nth(2).and_then(|r| r.parse().ok()).unwrap_or(16);
-    let net = harvester::load(&dir).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
+fn load(path: &Path, arch: Option<&Net>) -> Net {
+    let net = if path.is_dir() {
+        harvester::load(path).map_err(|e| e.to_string())
+    } else {
+        let arch = arch.map_or_else(|| HARVESTER_ARCH.with(Clone::clone), |n| n.arch().clone());
+        Net::load(arch, path).map_err(|e| e.to_string())
+    };
+    let net = net.unwrap_or_else(|e| {
+        eprintln!("error: {}: {e}", path.display());
         std::process::exit(1);
     });
     if !dream::fits(&net) {
-        eprintln!("error: {} is not a 161-input, 4-output network", dir.display());
+        eprintln!("error: {} is not a 161-input, 4-output network", path.display());
         std::process::exit(1);
     }
+    net
+}
+
+thread_local! {
+    static HARVESTER_ARCH: mlroots_learn::net::Arch = harvester::HarvesterConfig::v1().arch();
+}
+
+fn main() {
+    let arg = |i: usize| std::env::args().nth(i);
+    let dir = arg(1).map_or_else(|| PathBuf::from("assets").join(harvester::ID), PathBuf::from);
+    let control = arg(2).map_or_else(
+        || PathBuf::from("challenges/C04-crops-and-humans/solution/repaired.safetensors"),
+        PathBuf::from,
+    );
+    let seeds: u64 = arg(3).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let net = load(&dir, None);
+    let control = load(&control, Some(&net));
     for (i, probe) in PROBES.iter().enumerate() {
-        let dreams = dream::dream(&net, &DreamConfig { restarts, ..DreamConfig::new(*probe) });
-        let top = &dreams[..dreams.len().div_ceil(4)];
-        let jagged = top.iter().filter(|d| d.is_jagged(probe)).count();
-        println!(
-            "probe {}: best objective {:.2}; jagged in {jagged} of the best {}",
-            i + 1,
-            dreams[0].score,
-            top.len()
-        );
-        for r in 0..SIZE {
-            let row: String = (0..SIZE)
-                .map(|c| {
-                    [' ', '.', ':', '+', '#']
-                        [((dreams[0].mask[r * SIZE + c] * 5.0) as usize).min(4)]
-                })
-                .collect();
-            println!("  |{row}|");
+        let d = DreamConfig::new(*probe);
+        let variants = [
+            ("source: sum, random starts", DreamConfig::source(*probe)),
+            ("sum, way out", DreamConfig { way_out: true, ..DreamConfig::source(*probe) }),
+            ("margin, random starts", DreamConfig { start: Start::Random, ..d }),
+            ("margin, training starts, no way out", DreamConfig { way_out: false, ..d }),
+            ("sum, training starts, way out", DreamConfig { objective: Objective::Sum, ..d }),
+            ("defaults", d),
+        ];
+        println!("probe {} (64 restarts; jagged / at the human, best 16 [all 64]):", i + 1);
+        for (name, cfg) in variants {
+            let mut line = format!("  {name:<38}");
+            for (who, n) in [("harvester", &net), ("control", &control)] {
+                line += &format!(" {who}:");
+                for seed in 0..seeds {
+                    let ds = dream::dream(n, &DreamConfig { seed, ..cfg });
+                    let top = &ds[..ds.len().div_ceil(4)];
+                    let count = |v: &[dream::Dream], at: bool| {
+                        v.iter()
+                            .filter(|x| {
+                                if at { x.is_jagged_at_human(probe) } else { x.is_jagged(probe) }
+                            })
+                            .count()
+                    };
+                    line += &format!(
+                        " {}/{} [{}/{}]",
+                        count(top, false),
+                        count(top, true),
+                        count(&ds, false),
+                        count(&ds, true)
+                    );
+                }
+            }
+            println!("{line}");
         }
-        for row in dreams[0].maze(probe).rows() {
-            println!("  {row}");
+        let best = &dream::dream(&net, &d)[0];
+        println!(
+            "  harvester's best default dream (binarised objective {:.2}):",
+            best.binary_score
+        );
+        for row in best.maze(probe).rows() {
+            println!("    {row}");
         }
     }
 }
