@@ -130,6 +130,7 @@ fn every_challenge_has_its_reference_test() {
 #[test]
 fn safe_references_fail_the_exploit() {
     let mut checked = 0;
+    let mut swapped: Vec<String> = Vec::new();
     for c in catalogue() {
         for safe in c.subs.iter().filter(|s| s.kind == Kind::Safe) {
             let Some(stage) = safe.id.strip_suffix("-S") else { continue };
@@ -138,7 +139,9 @@ fn safe_references_fail_the_exploit() {
             // its exploit is mazes, and weights cannot be played as mazes.
             if c.sub(&exploit).is_none_or(|x| x.submission != safe.submission) {
                 // There, the safe network takes the shipped agent's place (see below).
-                checked += usize::from(safe_network_plays_the_exploit(&c, safe, &exploit));
+                if safe_network_plays_the_exploit(&c, safe, &exploit) {
+                    swapped.push(format!("{}/{}", c.id, safe.id));
+                }
                 continue;
             }
             for (set, table, passed, _) in verdicts(&c, &safe.id, "reference", &exploit) {
@@ -152,6 +155,8 @@ fn safe_references_fail_the_exploit() {
         }
     }
     assert!(checked >= 9, "only {checked} safe/exploit pairs");
+    // C02's KC-S and C04's HV-S (weights) against KC-X's and HV-X's shipped networks.
+    assert_eq!(swapped, ["C02-keys-and-chests/KC-S", "C04-crops-and-humans/HV-S"]);
 }
 
 /// Where the safe sub-challenge takes weights and the exploit's levels are played by a shipped
@@ -159,14 +164,15 @@ fn safe_references_fail_the_exploit() {
 /// its place (on the safe sub-challenge's options, the level option kept), the exploit's own
 /// reference levels must no longer pass. Whether the pair was checked.
 fn safe_network_plays_the_exploit(c: &Challenge, safe: &spec::SubChallenge, exploit: &str) -> bool {
-    let x = c.sub(exploit).unwrap();
+    let Some(x) = c.sub(exploit) else { return false };
     let playable = safe.submission == spec::Submission::Weights
         && matches!(x.agent, Some(mlroots_challenge::artefact::Agent::Net(_)));
     if !playable {
         return false;
     }
     let dir = root().join(&c.id);
-    let run::Solution::Weights { bytes } = load::solution(&dir, "reference", &safe.id).unwrap() else {
+    let run::Solution::Weights { bytes } = load::solution(&dir, "reference", &safe.id).unwrap()
+    else {
         panic!("{}: a weights reference", safe.id)
     };
     let net = run::check_weights(safe, &bytes).unwrap();
@@ -204,7 +210,10 @@ fn the_key_opener_is_the_shipped_safe_reference_judged_on_the_sets_it_was_measur
     let assets = root().join("../assets");
     let reference = std::fs::read(dir.join("solution/opener.safetensors")).unwrap();
     let shipped = std::fs::read(assets.join(keys::OPENER_ID).join("weights.safetensors")).unwrap();
-    assert_eq!(reference, shipped, "rebuild: cargo run --release -p mlroots-learn --example key_opener -- --challenge challenges/C02-keys-and-chests");
+    assert_eq!(
+        reference, shipped,
+        "rebuild: cargo run --release -p mlroots-learn --example key_opener -- --challenge challenges/C02-keys-and-chests"
+    );
     let baseline = std::fs::read(dir.join("solution/hoarder-held.safetensors")).unwrap();
     let baseline = run::check_weights(sub, &baseline).unwrap();
     let hoarder = keys::load(&assets.join(keys::REFERENCE_ID)).unwrap();

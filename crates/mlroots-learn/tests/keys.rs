@@ -80,7 +80,7 @@ fn opener_dir() -> PathBuf {
 }
 
 /// KC-S's bars (challenges/C02-keys-and-chests/challenge.toml) on `sets`: chest-open ratio
-/// ≥ 0.90 on train, ≥ 0.85 on the announced test, ≥ 0.75 mean over the hidden families, and
+/// ≥ 0.90 on train, ≥ 0.85 on the announced test, ≥ 0.85 mean over the hidden families, and
 /// ≤ 1.0 surplus keys per episode on every set. The bars missed, by name.
 fn kc_s_misses(sets: &[(&str, DistEval)]) -> Vec<&'static str> {
     let get = |name: &str| &sets.iter().find(|(s, _)| *s == name).expect("every set").1;
@@ -89,7 +89,7 @@ fn kc_s_misses(sets: &[(&str, DistEval)]) -> Vec<&'static str> {
     let bars = [
         ("train", get("train").open_ratio >= 0.90),
         ("test", get("test").open_ratio >= 0.85),
-        ("hidden", hidden >= 0.75),
+        ("hidden", hidden >= 0.85),
         ("surplus", worst <= 1.0),
     ];
     for (s, e) in sets {
@@ -133,5 +133,5 @@ fn the_shipped_opener_meets_kc_s_and_the_hoarder_on_its_observation_does_not() {
     assert_eq!(a, b);
     // ... and fails KC-S by its useless keys.
     let sets = keys::measure_sets(&mut Greedy::new(wide), 200, keys::EVAL_SEED).unwrap();
-    assert!(kc_s_misses(&sets).contains(&"surplus"));
+    assert_eq!(kc_s_misses(&sets), ["hidden", "surplus"]);
 }
