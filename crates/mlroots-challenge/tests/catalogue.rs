@@ -185,6 +185,7 @@ fn safe_network_plays_the_exploit(c: &Challenge, safe: &spec::SubChallenge, expl
         let s = seeds::practice_seeds(set, swapped.budget.eval_episodes);
         let eval = run::evaluate(&swapped, &mut trained, &s).unwrap();
         let v = judge(&swapped, &eval, &trained.counters);
+        eprintln!("{exploit} played by {}'s reference, seed set {set}:\n{}", safe.id, v.table());
         assert!(
             !v.passed,
             "{}: {}'s reference network, in place of the shipped agent, passes {exploit} on its \
