@@ -808,6 +808,24 @@ fn eval_sets(
             }
             (None, None) => None,
         };
+        // The submitted network reads each set's observation: the sizes must agree.
+        let arch = s.artefact.as_ref().and_then(|a| a.get_ref().arch.as_ref());
+        if let (Some(e), Some(arch)) = (&env, arch)
+            && let Ok(made) = e.make()
+        {
+            let (obs, actions) = (made.observation_space().flat_len(), made.action_space().n);
+            if obs != arch.input_len() || actions as usize != arch.output_len() {
+                r.span(
+                    &set_span,
+                    format!(
+                        "{sid}: evaluation set {name} observes {obs} values and has {actions} \
+                         actions, but artefact.arch takes {} inputs and gives {} outputs",
+                        arch.input_len(),
+                        arch.output_len()
+                    ),
+                );
+            }
+        }
         out.push((name, env, episodes));
     }
     let budget = *s.budget.eval_episodes.get_ref();
@@ -1113,6 +1131,16 @@ episodes = 1
         assert!(msgs.iter().any(|m| m.contains("declared twice")), "{msgs:#?}");
         let size = d.iter().find(|d| d.message.contains("size")).expect("the size is refused");
         assert_eq!(size.line, line_of(&bad, "size = \"12\""), "{d:#?}");
+        // A set whose observation the network cannot read.
+        let bad =
+            SETS.replace("chests = \"1-3\", size = \"13\"", "chests = \"1-3\", obs = \"features\"");
+        let d = diagnostics(&bad);
+        assert!(
+            d[0].message.contains(
+                "big observes 25 values and has 4 actions, but artefact.arch takes 50 inputs"
+            ),
+            "{d:#?}"
+        );
         // Only weights are judged on sets: the server plays eval sessions in one environment.
         let bad = SETS.replace("submission = \"weights\"", "submission = \"sessions\"");
         let d = diagnostics(&bad);
