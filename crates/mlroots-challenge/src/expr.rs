@@ -21,6 +21,14 @@
 //! `eval.fraction(EXPR)` is the fraction of evaluation episodes for which `EXPR` holds, where
 //! `EXPR` reads one episode: `return`, `performance`, `steps`, `events.NAME`.
 //! Event names are checked against the events the environment declares.
+//!
+//! A sub-challenge with named evaluation sets (`[[sub.eval_sets]]`, each its own environment
+//! options and episode count) also has, for each set `SET`: `eval.SET.episodes`,
+//! `eval.SET.AGG.FIELD` and `eval.SET.fraction(EXPR)`, over that set's episodes only (the
+//! top-level `eval.*` counters read every episode of every set). `mean(X, Y, ...)`,
+//! `min(X, Y, ...)` and `max(X, Y, ...)` combine numbers: `mean(eval.a.mean.performance,
+//! eval.b.mean.performance) >= 0.75` is a mean over two sets. An unknown set is a lint error
+//! at its name.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -39,6 +47,79 @@ pub struct Scope<'a> {
     pub train_events: Option<&'a [String]>,
     /// The events of the evaluation environment (None: unknown).
     pub eval_events: Option<&'a [String]>,
+    /// The named evaluation sets (empty when the sub-challenge declares none).
+    pub sets: &'a [SetScope<'a>],
+}
+
+/// A named evaluation set as expressions see it: its episodes are `start..start + episodes`
+/// of the evaluation (the sets' episodes follow each other in the order they are declared).
+#[derive(Clone, Debug)]
+pub struct SetScope<'a> {
+    /// Its name (`eval.NAME.…`).
+    pub name: &'a str,
+    /// Its first episode.
+    pub start: usize,
+    /// Its episodes.
+    pub episodes: usize,
+    /// The events of its environment (None: unknown).
+    pub events: Option<&'a [String]>,
+}
+
+/// Words that cannot name an evaluation set: they already follow `eval.`.
+pub const RESERVED_SET_NAMES: &[&str] = &["episodes", "mean", "min", "max", "sum", "fraction"];
+
+/// The episodes of a named evaluation set, resolved when the expression is checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetRange {
+    /// The set's name.
+    pub name: String,
+    /// Its first episode in the evaluation.
+    pub start: usize,
+    /// Its episodes.
+    pub episodes: usize,
+}
+
+impl SetRange {
+    /// Its episodes among `eval` (fewer when the evaluation stopped early).
+    fn of<'e>(&self, eval: &'e [EpisodeResult]) -> &'e [EpisodeResult] {
+        let start = self.start.min(eval.len());
+        let end = (self.start + self.episodes).min(eval.len());
+        &eval[start..end]
+    }
+}
+
+/// A function over numbers: `mean(...)`, `min(...)`, `max(...)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    /// The mean of its arguments.
+    Mean,
+    /// The smallest.
+    Min,
+    /// The largest.
+    Max,
+}
+
+impl Func {
+    fn of(name: &str) -> Option<Func> {
+        match name {
+            "mean" => Some(Func::Mean),
+            "min" => Some(Func::Min),
+            "max" => Some(Func::Max),
+            _ => None,
+        }
+    }
+
+    /// Applies it (NaN when any argument is NaN: a missing evaluation fails every comparison).
+    fn apply(self, xs: &[f64]) -> f64 {
+        if xs.is_empty() || xs.iter().any(|x| x.is_nan()) {
+            return f64::NAN;
+        }
+        match self {
+            Func::Mean => xs.iter().sum::<f64>() / xs.len() as f64,
+            Func::Min => xs.iter().copied().fold(f64::INFINITY, f64::min),
+            Func::Max => xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
 }
 
 /// A parse or type error at a byte offset of the expression's text.
@@ -171,6 +252,10 @@ pub enum Counter {
     Eval(Agg, Field),
     /// A field of the episode inside `eval.fraction(...)`.
     Episode(Field),
+    /// `eval.SET.episodes`
+    SetEpisodes(SetRange),
+    /// `eval.SET.AGG.FIELD`
+    SetEval(SetRange, Agg, Field),
 }
 
 /// A checked expression.
@@ -193,6 +278,8 @@ enum Kind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Not(Box<Expr>),
+    SetFraction(SetRange, Box<Expr>),
+    Apply(Func, Vec<Expr>),
 }
 
 /// The training counters of a sub-challenge: the ledger of every training session.
@@ -302,7 +389,9 @@ impl Expr {
             | Kind::Counter(_)
             | Kind::Fraction(_)
             | Kind::Neg(_)
-            | Kind::Arith(..) => Type::Num,
+            | Kind::Arith(..)
+            | Kind::SetFraction(..)
+            | Kind::Apply(..) => Type::Num,
             Kind::Bool(_) | Kind::Cmp(..) | Kind::And(..) | Kind::Or(..) | Kind::Not(_) => {
                 Type::Bool
             }
@@ -348,7 +437,8 @@ impl Expr {
     fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
         match &self.kind {
-            Kind::Fraction(a) | Kind::Neg(a) | Kind::Not(a) => a.walk(f),
+            Kind::Fraction(a) | Kind::Neg(a) | Kind::Not(a) | Kind::SetFraction(_, a) => a.walk(f),
+            Kind::Apply(_, args) => args.iter().for_each(|a| a.walk(f)),
             Kind::Arith(_, a, b) | Kind::Cmp(_, a, b) | Kind::And(a, b) | Kind::Or(a, b) => {
                 a.walk(f);
                 b.walk(f);
@@ -391,6 +481,18 @@ impl Expr {
             Kind::And(a, b) => Value::Bool(truth(a) && truth(b)),
             Kind::Or(a, b) => Value::Bool(truth(a) || truth(b)),
             Kind::Not(a) => Value::Bool(!truth(a)),
+            Kind::SetFraction(set, cond) => {
+                let eval = set.of(data.eval);
+                if eval.is_empty() {
+                    return Value::Num(f64::NAN);
+                }
+                let hits = eval.iter().filter(|ep| cond.eval_in(data, Some(ep)).truth()).count();
+                Value::Num(hits as f64 / eval.len() as f64)
+            }
+            Kind::Apply(func, args) => {
+                let xs: Vec<f64> = args.iter().map(num).collect();
+                Value::Num(func.apply(&xs))
+            }
         }
     }
 }
@@ -401,17 +503,22 @@ fn counter(c: &Counter, data: &Data<'_>, episode: Option<&EpisodeResult>) -> f64
         Counter::TrainEpisodes => data.train.episodes as f64,
         Counter::TrainEvent(n) => data.train.events.get(n).copied().unwrap_or(0) as f64,
         Counter::EvalEpisodes => data.eval.len() as f64,
-        Counter::Eval(agg, field) => {
-            let values = data.eval.iter().map(|e| e.field(field));
-            match agg {
-                _ if data.eval.is_empty() => f64::NAN,
-                Agg::Mean => values.sum::<f64>() / data.eval.len() as f64,
-                Agg::Sum => values.sum(),
-                Agg::Min => values.fold(f64::INFINITY, f64::min),
-                Agg::Max => values.fold(f64::NEG_INFINITY, f64::max),
-            }
-        }
+        Counter::Eval(agg, field) => aggregate(*agg, field, data.eval),
         Counter::Episode(field) => episode.map_or(f64::NAN, |e| e.field(field)),
+        Counter::SetEpisodes(set) => set.of(data.eval).len() as f64,
+        Counter::SetEval(set, agg, field) => aggregate(*agg, field, set.of(data.eval)),
+    }
+}
+
+/// `agg` of `field` over `eval` (NaN when there is no episode).
+fn aggregate(agg: Agg, field: &Field, eval: &[EpisodeResult]) -> f64 {
+    let values = eval.iter().map(|e| e.field(field));
+    match agg {
+        _ if eval.is_empty() => f64::NAN,
+        Agg::Mean => values.sum::<f64>() / eval.len() as f64,
+        Agg::Sum => values.sum(),
+        Agg::Min => values.fold(f64::INFINITY, f64::min),
+        Agg::Max => values.fold(f64::NEG_INFINITY, f64::max),
     }
 }
 
@@ -488,6 +595,9 @@ fn lex(text: &str) -> Result<Vec<Token>, ExprError> {
             };
             out.push(Token { tok, start: i, end: i + sym.len() });
             i += sym.len();
+        } else if c == b',' {
+            out.push(Token { tok: Tok::Sym(","), start: i, end: i + 1 });
+            i += 1;
         } else if c == b'=' {
             return err(i, "`=` is not a comparison; write `==`, `>=` or `<=`");
         } else {
@@ -516,6 +626,8 @@ enum Ast {
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Not(Box<Node>),
+    /// `mean(a, b, ...)`, `min(...)`, `max(...)`.
+    Apply(Func, Vec<Node>),
 }
 
 #[derive(Clone, Debug)]
@@ -670,6 +782,12 @@ impl Parser<'_> {
                 err(t.start, format!("`{name}` needs a condition before it"))
             }
             Tok::Ident(name) => {
+                if let Some(func) = Func::of(&name)
+                    && self.is_sym("(")
+                {
+                    self.pos += 1;
+                    return self.arguments(func, t.start);
+                }
                 if self.is_sym("(") {
                     self.pos += 1;
                     let arg = self.or()?;
@@ -685,6 +803,23 @@ impl Parser<'_> {
             }
             tok => err(t.start, format!("unexpected {tok}; expected a number or a counter")),
         }
+    }
+}
+
+impl Parser<'_> {
+    /// The arguments of `func(` up to its `)`: one or more, separated by commas.
+    fn arguments(&mut self, func: Func, start: usize) -> Result<Node, ExprError> {
+        let mut args = vec![self.or()?];
+        while self.is_sym(",") {
+            self.pos += 1;
+            args.push(self.or()?);
+        }
+        if !self.is_sym(")") {
+            return err(self.here(), "expected `,` or `)` to close the call");
+        }
+        let end = self.peek().map_or(self.end, |t| t.end);
+        self.pos += 1;
+        Ok(Node { ast: Ast::Apply(func, args), span: (start, end) })
     }
 }
 
@@ -710,6 +845,34 @@ fn check(node: &Node, scope: &Scope<'_>, in_episode: bool) -> Result<Expr, ExprE
         Ast::Path(p) if p == "true" => Kind::Bool(true),
         Ast::Path(p) if p == "false" => Kind::Bool(false),
         Ast::Path(p) => Kind::Counter(resolve(p, at, scope, in_episode)?),
+        Ast::Apply(func, args) => {
+            let mut out = Vec::with_capacity(args.len());
+            for a in args {
+                let a = sub(a)?;
+                want(&a, Type::Num, "mean, min and max")?;
+                out.push(a);
+            }
+            Kind::Apply(*func, out)
+        }
+        Ast::Call(name, arg) if set_call(name).is_some() => {
+            let set = set_call(name).unwrap_or_default();
+            let Some(s) = scope.sets.iter().find(|s| s.name == set) else {
+                return err(at + "eval.".len(), unknown_set(set, scope));
+            };
+            if in_episode {
+                return err(at, "a fraction cannot be nested");
+            }
+            if !scope.eval {
+                return err(
+                    at,
+                    format!("{name} reads evaluation episodes, which rules cannot see"),
+                );
+            }
+            let inner_scope = Scope { eval_events: s.events, ..scope.clone() };
+            let inner = check(arg, &inner_scope, true)?;
+            want(&inner, Type::Bool, name)?;
+            Kind::SetFraction(range(s), Box::new(inner))
+        }
         Ast::Call(name, arg) => {
             if name != "eval.fraction" {
                 return err(
@@ -765,6 +928,31 @@ fn check(node: &Node, scope: &Scope<'_>, in_episode: bool) -> Result<Expr, ExprE
         }
     };
     Ok(Expr { kind, span: node.span })
+}
+
+/// The set a call `eval.SET.fraction` names.
+fn set_call(name: &str) -> Option<&str> {
+    let set = name.strip_prefix("eval.")?.strip_suffix(".fraction")?;
+    (!set.is_empty() && !set.contains('.')).then_some(set)
+}
+
+fn range(s: &SetScope<'_>) -> SetRange {
+    SetRange { name: s.name.to_string(), start: s.start, episodes: s.episodes }
+}
+
+fn unknown_set(name: &str, scope: &Scope<'_>) -> String {
+    if scope.sets.is_empty() {
+        format!(
+            "unknown evaluation set `{name}`: this sub-challenge declares no evaluation sets \
+             ([[sub.eval_sets]])"
+        )
+    } else {
+        let names: Vec<&str> = scope.sets.iter().map(|s| s.name).collect();
+        format!(
+            "unknown evaluation set `{name}`; this sub-challenge declares: {}",
+            names.join(", ")
+        )
+    }
 }
 
 fn event(
@@ -852,6 +1040,28 @@ fn resolve(
                     ),
                 );
             }
+            if let [set, more @ ..] = rest
+                && let Some(s) = scope.sets.iter().find(|s| s.name == *set)
+            {
+                return match more {
+                    ["episodes"] => Ok(Counter::SetEpisodes(range(s))),
+                    [agg, f @ ..] if agg_of(agg).is_some() => {
+                        let agg = agg_of(agg).unwrap_or(Agg::Mean);
+                        match field(f, at, s.events, "evaluation set's") {
+                            Some(f) => f.map(|f| Counter::SetEval(range(s), agg, f)),
+                            None => unknown(),
+                        }
+                    }
+                    _ => unknown(),
+                };
+            }
+            if let [set, _, ..] = rest
+                && *set != "episodes"
+                && agg_of(set).is_none()
+                && !scope.sets.is_empty()
+            {
+                return err(at + "eval.".len(), unknown_set(set, scope));
+            }
             match rest {
                 ["episodes"] => Ok(Counter::EvalEpisodes),
                 [agg, f @ ..] => {
@@ -880,6 +1090,16 @@ fn resolve(
     }
 }
 
+fn agg_of(s: &str) -> Option<Agg> {
+    match s {
+        "mean" => Some(Agg::Mean),
+        "min" => Some(Agg::Min),
+        "max" => Some(Agg::Max),
+        "sum" => Some(Agg::Sum),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -889,7 +1109,7 @@ mod tests {
     }
 
     fn scope(ev: &[String]) -> Scope<'_> {
-        Scope { train: true, eval: true, train_events: Some(ev), eval_events: Some(ev) }
+        Scope { train: true, eval: true, train_events: Some(ev), eval_events: Some(ev), sets: &[] }
     }
 
     fn data() -> (TrainCounters, Vec<EpisodeResult>) {
@@ -980,6 +1200,56 @@ mod tests {
         assert_eq!(parts, ["eval.mean.return >= 1", "(train.steps < 5 or true)", "not false"]);
         let (op, l, r) = e.conjuncts()[0].as_comparison().unwrap();
         assert_eq!((op, l.counters().len(), r.counters().len()), (CmpOp::Ge, 1, 0));
+    }
+
+    #[test]
+    fn evaluation_sets_read_their_own_episodes() {
+        // Episodes 0..4 of `data` (returns 40, 41, 42, 43): set `a` is the first three, `b`
+        // the last one.
+        let ev = events();
+        let other = vec!["keys".to_string()];
+        let sets = [
+            SetScope { name: "a", start: 0, episodes: 3, events: Some(&ev) },
+            SetScope { name: "b", start: 3, episodes: 1, events: Some(&other) },
+        ];
+        let s = Scope { sets: &sets, ..scope(&ev) };
+        let (train, eval) = data();
+        let d = Data { train: &train, eval: &eval };
+        let value = |src: &str| {
+            let e = Expr::parse(src, &s, Type::Num)
+                .or_else(|_| Expr::parse(src, &s, Type::Bool))
+                .unwrap_or_else(|e| panic!("{src}: {e}"));
+            e.eval(&d).num()
+        };
+        assert_eq!(value("eval.a.mean.return"), 41.0);
+        assert_eq!(value("eval.b.mean.return"), 43.0);
+        assert_eq!(value("eval.a.episodes + 10 * eval.b.episodes"), 13.0);
+        assert_eq!(value("eval.a.fraction(events.button_presses > 0)"), 1.0 / 3.0);
+        assert_eq!(value("eval.b.fraction(return > 42)"), 1.0);
+        assert_eq!(value("mean(eval.a.mean.return, eval.b.mean.return)"), 42.0);
+        assert_eq!(value("min(eval.a.max.steps, eval.b.min.steps, 20)"), 12.0);
+        assert_eq!(value("max(1, 2) >= 2"), 1.0);
+        // The top-level counters still read every episode.
+        assert_eq!(value("eval.mean.return"), 41.5);
+        // A set whose episodes are missing reads NaN, and a mean over it fails.
+        let short = Data { train: &train, eval: &eval[..2] };
+        let e = Expr::parse("mean(eval.a.mean.return, eval.b.mean.return) >= 0", &s, Type::Bool)
+            .unwrap();
+        assert!(!e.eval(&short).truth());
+        // Unknown sets are errors at the set's name; each set's events are its environment's.
+        check_error("eval.c.mean.return >= 1", &s, 5, "declares: a, b");
+        check_error("eval.mean.return >= 1 and eval.tarin.fraction(true) > 0", &s, 31, "`tarin`");
+        check_error("eval.b.fraction(events.button_presses > 0) > 0", &s, 16, "keys");
+        check_error("eval.b.mean.events.button_presses > 0", &s, 0, "keys");
+        check_error("eval.a.mean.retrun > 0", &s, 0, "unknown counter");
+        // Without sets, `eval.a` is an unknown counter as before (a misspelt aggregate reads
+        // the same), and a set's fraction says there are no sets.
+        check_error("eval.a.mean.return > 0", &scope(&ev), 0, "unknown counter");
+        check_error("eval.a.fraction(true) > 0", &scope(&ev), 5, "declares no evaluation sets");
+        check_error("mean(eval.a.mean.return, true) > 0", &s, 25, "needs a number");
+        check_error("mean(eval.a.mean.return eval.b.mean.return) > 0", &s, 24, "`,` or `)`");
+        let rules = Scope { eval: false, ..s.clone() };
+        check_error("eval.a.mean.return >= 1", &rules, 0, "rules cannot see");
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub fn semantics_hash(sub: &SubChallenge) -> String {
         semantics["artefact"] = serde_json::to_value(a).unwrap_or_default();
         semantics["agent"] = sub.agent.as_ref().map(|g| g.fingerprint()).into();
     }
+    // Named evaluation sets likewise (only when declared).
+    if !sub.eval_sets.is_empty() {
+        semantics["eval_sets"] = serde_json::to_value(&sub.eval_sets).unwrap_or_default();
+    }
     let digest = Sha256::digest(semantics.to_string().as_bytes());
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }

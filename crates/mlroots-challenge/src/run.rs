@@ -466,6 +466,9 @@ pub fn evaluate(
     trained: &mut Trained,
     seeds: &[u64],
 ) -> Result<Vec<EpisodeResult>, RunError> {
+    if !sub.eval_sets.is_empty() {
+        return evaluate_sets(sub, trained, seeds);
+    }
     if let Actor::Levels(levels) = &trained.actor {
         return play_levels(sub, levels, seeds);
     }
@@ -521,6 +524,25 @@ pub fn evaluate(
         }
         let record = EpisodeRecord::from_env(&*env, i as u64, steps, u64::from(steps), ret);
         out.push(EpisodeResult::from(&record));
+    }
+    Ok(out)
+}
+
+/// Evaluates `trained` on `sub`'s named evaluation sets: the first set's episodes on the first
+/// seeds, in its environment, then the next set's on the following seeds, and so on (fewer
+/// seeds than `budget.eval_episodes`: the last sets get fewer episodes, or none).
+fn evaluate_sets(
+    sub: &SubChallenge,
+    trained: &mut Trained,
+    seeds: &[u64],
+) -> Result<Vec<EpisodeResult>, RunError> {
+    let mut out = Vec::with_capacity(seeds.len());
+    let mut start = 0;
+    for set in &sub.eval_sets {
+        let end = (start + set.episodes as usize).min(seeds.len());
+        let one = SubChallenge { eval_env: set.env.clone(), eval_sets: Vec::new(), ..sub.clone() };
+        out.extend(evaluate(&one, trained, &seeds[start..end])?);
+        start = end;
     }
     Ok(out)
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::artefact::{Agent, ArtefactSpec};
-use crate::expr::{Expr, Scope, Type};
+use crate::expr::{Expr, RESERVED_SET_NAMES, Scope, SetScope, Type};
 
 /// A challenge as written in `challenge.toml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -91,6 +91,34 @@ pub struct SubSpec {
     #[serde(default)]
     #[schemars(with = "Option<ArtefactSpec>")]
     pub artefact: Option<Spanned<ArtefactSpec>>,
+    /// Named evaluation sets (weights submissions only): the evaluation plays each set's
+    /// episodes in its own environment, and pass conditions read one set as `eval.NAME.…`.
+    /// Their episodes must add up to `budget.eval_episodes`.
+    #[serde(default)]
+    #[schemars(with = "Vec<EvalSetSpec>")]
+    pub eval_sets: Vec<Spanned<EvalSetSpec>>,
+}
+
+/// A named evaluation set as written (`[[sub.eval_sets]]`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSetSpec {
+    /// Its name in pass conditions (`eval.NAME.mean.performance`): lower case letters, digits
+    /// and underscores, starting with a letter.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Its environment (default: the evaluation environment's).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub env: Option<Spanned<String>>,
+    /// Options that replace the evaluation environment's (or, with `env`, that environment's
+    /// options).
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub options: Option<Spanned<BTreeMap<String, String>>>,
+    /// Its episodes (one hidden seed each).
+    #[schemars(with = "u32")]
+    pub episodes: Spanned<u32>,
 }
 
 /// An environment with options.
@@ -324,6 +352,21 @@ pub struct SubChallenge {
     /// artefact spec names).
     #[serde(skip)]
     pub agent: Option<Agent>,
+    /// Named evaluation sets, in order: the evaluation's episodes are theirs, one after the
+    /// other (empty: every episode in `eval_env`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub eval_sets: Vec<EvalSet>,
+}
+
+/// A validated evaluation set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EvalSet {
+    /// Its name.
+    pub name: String,
+    /// Its environment, with every option (the evaluation environment's, replaced by its own).
+    pub env: EnvRef,
+    /// Its episodes.
+    pub episodes: u32,
 }
 
 /// One problem found in a challenge file.
@@ -502,6 +545,7 @@ fn placeholder(id: String) -> SubChallenge {
         hints: Vec::new(),
         artefact: None,
         agent: None,
+        eval_sets: Vec::new(),
     }
 }
 
@@ -565,6 +609,21 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
         );
     }
     check_artefact(&s, eval_env.as_ref(), r, span);
+    let eval_sets = eval_sets(&s, eval_env.as_ref(), r);
+    let mut start = 0;
+    let set_scopes: Vec<SetScope<'_>> = eval_sets
+        .iter()
+        .map(|(name, env, episodes)| {
+            let scope = SetScope {
+                name: name.as_str(),
+                start,
+                episodes: *episodes as usize,
+                events: env.as_ref().map(|e| e.events.as_slice()),
+            };
+            start += *episodes as usize;
+            scope
+        })
+        .collect();
     // When an environment is in error its events are unknown: expressions are still checked,
     // with any event name accepted, so that every other problem shows too.
     let rule_scope = Scope {
@@ -572,6 +631,7 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
         eval: false,
         train_events: env.as_ref().map(|e| e.events.as_slice()),
         eval_events: eval_env.as_ref().map(|e| e.events.as_slice()),
+        sets: &set_scopes,
     };
     let pass_scope = Scope { eval: true, ..rule_scope.clone() };
     let metric_scope = Scope { train: false, ..pass_scope.clone() };
@@ -665,7 +725,120 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
         hints: s.hints.into_iter().map(Spanned::into_inner).collect(),
         artefact: s.artefact.map(Spanned::into_inner),
         agent: None,
+        eval_sets: eval_sets
+            .into_iter()
+            .filter_map(|(name, env, episodes)| Some(EvalSet { name, env: env?, episodes }))
+            .collect(),
     })
+}
+
+/// Checks `[[sub.eval_sets]]`: names, environments (each set's options over the evaluation
+/// environment's), episodes (adding up to `budget.eval_episodes`), and that the submission is
+/// judged by `run::evaluate` (weights). Each set's name, environment (None when in error) and
+/// episodes.
+fn eval_sets(
+    s: &SubSpec,
+    eval_env: Option<&EnvRef>,
+    r: &mut Report<'_>,
+) -> Vec<(String, Option<EnvRef>, u32)> {
+    let sid = s.id.get_ref();
+    let Some(first) = s.eval_sets.first() else { return Vec::new() };
+    if s.submission != Submission::Weights {
+        r.span(
+            &first.span(),
+            format!(
+                "{sid}: evaluation sets are judged only for weights submissions, not {}: the \
+                 server plays eval sessions and action strings in one environment (the \
+                 sub-challenge's, or `eval = {{...}}`), and levels and mazes on the submitted \
+                 levels; use one evaluation environment instead",
+                s.submission.as_str()
+            ),
+        );
+    }
+    let mut out: Vec<(String, Option<EnvRef>, u32)> = Vec::new();
+    let mut total = 0u64;
+    for set in &s.eval_sets {
+        let set_span = set.span();
+        let set = set.get_ref();
+        let name = set.name.get_ref().clone();
+        let name_ok = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !name_ok {
+            r.span(
+                &set.name.span(),
+                format!(
+                    "{sid}: evaluation set name {name:?} must be lower case letters, digits and \
+                     underscores, starting with a letter (it is read as eval.{name}.…)"
+                ),
+            );
+        } else if RESERVED_SET_NAMES.contains(&name.as_str()) {
+            r.span(
+                &set.name.span(),
+                format!(
+                    "{sid}: {name:?} cannot name an evaluation set: eval.{name} already means \
+                     something; the reserved words are {}",
+                    RESERVED_SET_NAMES.join(", ")
+                ),
+            );
+        }
+        if out.iter().any(|(n, _, _)| *n == name) {
+            r.span(&set.name.span(), format!("{sid}: evaluation set {name} is declared twice"));
+        }
+        let episodes = *set.episodes.get_ref();
+        if episodes == 0 {
+            r.span(
+                &set.episodes.span(),
+                format!("{sid}: evaluation set {name} needs episodes >= 1"),
+            );
+        }
+        total += u64::from(episodes);
+        let env = match (&set.env, eval_env) {
+            (Some(id), _) => env_ref(id, &set.options, r),
+            (None, Some(base)) => {
+                let mut options = base.options.clone();
+                let span = match &set.options {
+                    Some(o) => {
+                        options.extend(o.get_ref().iter().map(|(k, v)| (k.clone(), v.clone())));
+                        o.span()
+                    }
+                    None => set_span.clone(),
+                };
+                let id = Spanned::new(span.clone(), base.id.clone());
+                env_ref(&id, &Some(Spanned::new(span, options)), r)
+            }
+            (None, None) => None,
+        };
+        // The submitted network reads each set's observation: the sizes must agree.
+        let arch = s.artefact.as_ref().and_then(|a| a.get_ref().arch.as_ref());
+        if let (Some(e), Some(arch)) = (&env, arch)
+            && let Ok(made) = e.make()
+        {
+            let (obs, actions) = (made.observation_space().flat_len(), made.action_space().n);
+            if obs != arch.input_len() || actions as usize != arch.output_len() {
+                r.span(
+                    &set_span,
+                    format!(
+                        "{sid}: evaluation set {name} observes {obs} values and has {actions} \
+                         actions, but artefact.arch takes {} inputs and gives {} outputs",
+                        arch.input_len(),
+                        arch.output_len()
+                    ),
+                );
+            }
+        }
+        out.push((name, env, episodes));
+    }
+    let budget = *s.budget.eval_episodes.get_ref();
+    if total != u64::from(budget) {
+        r.span(
+            &s.budget.eval_episodes.span(),
+            format!(
+                "{sid}: budget.eval_episodes is {budget} but the evaluation sets have {total} \
+                 episodes in all; make them equal"
+            ),
+        );
+    }
+    out
 }
 
 /// Checks `[sub.artefact]` against the submission kind and the evaluation environment.
@@ -867,6 +1040,113 @@ points = 300
         assert!(msgs.iter().any(|m| m.contains("no version v9")), "{msgs:#?}");
         assert!(msgs.iter().any(|m| m.contains("eval_episodes must be at least 1")), "{msgs:#?}");
         assert!(msgs.iter().any(|m| m.contains("needs budget.train_steps")), "{msgs:#?}");
+    }
+
+    const SETS: &str = r#"
+id = "C99-sets"
+version = 1
+title = "Sets"
+track = "agents"
+summary = "Judged on two distributions."
+
+[[sub]]
+id = "KC-S"
+title = "Open"
+kind = "safe"
+env = "keys-chests"
+options = { obs = "features-held", keys = "1-3", chests = "4-6" }
+submission = "weights"
+budget = { eval_episodes = 5 }
+pass = [
+  "eval.train.mean.performance >= 0.9",
+  "mean(eval.test.mean.performance, eval.big.mean.performance) >= 0.75",
+  "eval.big.fraction(events.surplus_keys > 0) <= 0.5",
+]
+points = 100
+
+[sub.artefact]
+arch = { kind = "mlp", inputs = 50, hidden = [], outputs = 4, activation = { kind = "relu" } }
+
+[[sub.eval_sets]]
+name = "train"
+episodes = 2
+
+[[sub.eval_sets]]
+name = "test"
+options = { keys = "2x", chests = "1-3" }
+episodes = 2
+
+[[sub.eval_sets]]
+name = "big"
+options = { keys = "2x", chests = "1-3", size = "13" }
+episodes = 1
+"#;
+
+    #[test]
+    fn evaluation_sets_merge_their_options_and_pass_conditions_name_them() {
+        let c = parse("c.toml", SETS, "s".into()).unwrap_or_else(|d| panic!("{d:#?}"));
+        let sub = c.sub("KC-S").unwrap();
+        let names: Vec<&str> = sub.eval_sets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["train", "test", "big"]);
+        assert_eq!(sub.eval_sets[0].env, sub.eval_env);
+        let big = &sub.eval_sets[2].env.options;
+        assert_eq!((big["obs"].as_str(), big["size"].as_str()), ("features-held", "13"));
+        assert_eq!((big["keys"].as_str(), big["chests"].as_str()), ("2x", "1-3"));
+        assert!(sub.eval_sets[2].env.events.contains(&"surplus_keys".to_string()));
+        // The judge reads each set's episodes: the first two are train, the next two test, the
+        // last one big.
+        let ep = |p: f64, surplus: u32| crate::expr::EpisodeResult {
+            performance: p,
+            events: [("surplus_keys".to_string(), surplus)].into(),
+            ..Default::default()
+        };
+        let eval = [ep(1.0, 0), ep(0.9, 0), ep(0.5, 0), ep(0.5, 0), ep(1.0, 1)];
+        let v = crate::judge(sub, &eval, &Default::default());
+        let values: Vec<f64> = v.predicates.iter().map(|p| p.value).collect();
+        assert_eq!(values, [0.95, 0.75, 1.0], "{}", v.table());
+        assert!(!v.passed, "big's fraction is 1 > 0.5");
+    }
+
+    #[test]
+    fn evaluation_sets_are_checked_with_their_positions() {
+        let line_of =
+            |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        // An unknown set in a pass condition is reported at its name.
+        let bad = SETS.replace("eval.big.fraction", "eval.bgi.fraction");
+        let d = diagnostics(&bad);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].line, line_of(&bad, "eval.bgi"));
+        assert_eq!(d[0].column, "  \"eval.".len() + 1, "{d:?}");
+        assert!(d[0].message.contains("declares: train, test, big"), "{d:?}");
+        // Episodes must add up, names are single words, once each, and options are checked.
+        let bad = SETS
+            .replace("eval_episodes = 5", "eval_episodes = 6")
+            .replace("name = \"test\"", "name = \"mean\"")
+            .replace("size = \"13\"", "size = \"12\"")
+            .replace("name = \"big\"", "name = \"train\"");
+        let d = diagnostics(&bad);
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert!(msgs.iter().any(|m| m.contains("have 5 episodes in all")), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("\"mean\" cannot name")), "{msgs:#?}");
+        assert!(msgs.iter().any(|m| m.contains("declared twice")), "{msgs:#?}");
+        let size = d.iter().find(|d| d.message.contains("size")).expect("the size is refused");
+        assert_eq!(size.line, line_of(&bad, "size = \"12\""), "{d:#?}");
+        // A set whose observation the network cannot read.
+        let bad =
+            SETS.replace("chests = \"1-3\", size = \"13\"", "chests = \"1-3\", obs = \"features\"");
+        let d = diagnostics(&bad);
+        assert!(
+            d[0].message.contains(
+                "big observes 25 values and has 4 actions, but artefact.arch takes 50 inputs"
+            ),
+            "{d:#?}"
+        );
+        // Only weights are judged on sets: the server plays eval sessions in one environment.
+        let bad = SETS.replace("submission = \"weights\"", "submission = \"sessions\"");
+        let d = diagnostics(&bad);
+        let msg = d.iter().find(|d| d.message.contains("evaluation sets")).expect("refused");
+        assert!(msg.message.contains("only for weights submissions, not sessions"), "{d:#?}");
+        assert_eq!(msg.line, line_of(&bad, "[[sub.eval_sets]]"), "{d:#?}");
     }
 
     #[test]

@@ -130,6 +130,7 @@ fn every_challenge_has_its_reference_test() {
 #[test]
 fn safe_references_fail_the_exploit() {
     let mut checked = 0;
+    let mut swapped: Vec<String> = Vec::new();
     for c in catalogue() {
         for safe in c.subs.iter().filter(|s| s.kind == Kind::Safe) {
             let Some(stage) = safe.id.strip_suffix("-S") else { continue };
@@ -137,6 +138,10 @@ fn safe_references_fail_the_exploit() {
             // Only where the two take the same kind of submission: C04's repair is weights,
             // its exploit is mazes, and weights cannot be played as mazes.
             if c.sub(&exploit).is_none_or(|x| x.submission != safe.submission) {
+                // There, the safe network takes the shipped agent's place (see below).
+                if safe_network_plays_the_exploit(&c, safe, &exploit) {
+                    swapped.push(format!("{}/{}", c.id, safe.id));
+                }
                 continue;
             }
             for (set, table, passed, _) in verdicts(&c, &safe.id, "reference", &exploit) {
@@ -150,6 +155,77 @@ fn safe_references_fail_the_exploit() {
         }
     }
     assert!(checked >= 9, "only {checked} safe/exploit pairs");
+    // C02's KC-S and C04's HV-S (weights) against KC-X's and HV-X's shipped networks.
+    assert_eq!(swapped, ["C02-keys-and-chests/KC-S", "C04-crops-and-humans/HV-S"]);
+}
+
+/// Where the safe sub-challenge takes weights and the exploit's levels are played by a shipped
+/// network, the exploit measures that network's failure: with the safe reference's network in
+/// its place (on the safe sub-challenge's options, the level option kept), the exploit's own
+/// reference levels must no longer pass. Whether the pair was checked.
+fn safe_network_plays_the_exploit(c: &Challenge, safe: &spec::SubChallenge, exploit: &str) -> bool {
+    let Some(x) = c.sub(exploit) else { return false };
+    let playable = safe.submission == spec::Submission::Weights
+        && matches!(x.agent, Some(mlroots_challenge::artefact::Agent::Net(_)));
+    if !playable {
+        return false;
+    }
+    let dir = root().join(&c.id);
+    let run::Solution::Weights { bytes } = load::solution(&dir, "reference", &safe.id).unwrap()
+    else {
+        panic!("{}: a weights reference", safe.id)
+    };
+    let net = run::check_weights(safe, &bytes).unwrap();
+    let mut swapped = x.clone();
+    swapped.agent = Some(mlroots_challenge::artefact::Agent::Net(net));
+    swapped.eval_env.options.extend(safe.eval_env.options.clone());
+    let levels = load::solution(&dir, "reference", exploit).unwrap();
+    let mut trained = run::train(&swapped, &levels).unwrap();
+    for set in SETS {
+        let s = seeds::practice_seeds(set, swapped.budget.eval_episodes);
+        let eval = run::evaluate(&swapped, &mut trained, &s).unwrap();
+        let v = judge(&swapped, &eval, &trained.counters);
+        eprintln!("{exploit} played by {}'s reference, seed set {set}:\n{}", safe.id, v.table());
+        assert!(
+            !v.passed,
+            "{}: {}'s reference network, in place of the shipped agent, passes {exploit} on its \
+             reference levels, seed set {set}:\n{}",
+            c.id,
+            safe.id,
+            v.table()
+        );
+    }
+    true
+}
+
+#[test]
+fn the_key_opener_is_the_shipped_safe_reference_judged_on_the_sets_it_was_measured_on() {
+    // C02/KC-S: the reference weights are assets/ref-q-keys-opener's (mlroots-learn's tests
+    // retrain them and check KC-S's bars on `keys::KC_S_SETS`), the baseline is the shipped
+    // hoarder widened to the same observation, and the challenge's evaluation sets are those
+    // sets, in order.
+    use mlroots_learn::keys;
+    let c = catalogue().into_iter().find(|c| c.id == "C02-keys-and-chests").unwrap();
+    let sub = c.sub("KC-S").unwrap();
+    let dir = root().join(&c.id);
+    let assets = root().join("../assets");
+    let reference = std::fs::read(dir.join("solution/opener.safetensors")).unwrap();
+    let shipped = std::fs::read(assets.join(keys::OPENER_ID).join("weights.safetensors")).unwrap();
+    assert_eq!(
+        reference, shipped,
+        "rebuild: cargo run --release -p mlroots-learn --example key_opener -- --challenge challenges/C02-keys-and-chests"
+    );
+    let baseline = std::fs::read(dir.join("solution/hoarder-held.safetensors")).unwrap();
+    let baseline = run::check_weights(sub, &baseline).unwrap();
+    let hoarder = keys::load(&assets.join(keys::REFERENCE_ID)).unwrap();
+    assert_eq!(baseline, keys::hoarder_held(&hoarder).unwrap());
+    assert_eq!(sub.eval_sets.len(), keys::KC_S_SETS.len());
+    for (set, (name, opts)) in sub.eval_sets.iter().zip(keys::KC_S_SETS) {
+        let want: std::collections::BTreeMap<String, String> =
+            opts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(set.env.options, want, "{} is keys::KC_S_SETS's {name}", set.name);
+        assert_eq!(set.episodes, 200);
+    }
 }
 
 #[test]

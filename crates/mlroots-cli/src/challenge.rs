@@ -264,6 +264,9 @@ pub fn show(args: &ShowArgs) -> anyhow::Result<()> {
     }
     println!("submission:  {}", s.submission.as_str());
     println!("evaluation:  {} episodes on hidden seeds", s.budget.eval_episodes);
+    for set in &s.eval_sets {
+        println!("  set {:<10} {:>4} episodes in {}", set.name, set.episodes, env_line(&set.env));
+    }
     if !s.rules.is_empty() {
         println!("\nRules (over all your training sessions; breaking one voids the attempt):");
         for r in &s.rules {

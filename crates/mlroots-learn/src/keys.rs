@@ -16,6 +16,15 @@
 //! the blind learner still hoarded: without the inventory, more varied training cannot
 //! reveal which keys are useless.
 //!
+//! The safe reference of C02 KC-S, `ref-q-keys-opener`, is the same learner with the same
+//! configuration (preset `key-opener` = `key-hoarder`'s hyperparameters) on the same training
+//! distribution, over `obs=features-held`: the 25 feature codes and one more bit, "holds a
+//! key" (50 one-hot states). With that bit the greedy policy is the opener: nearest chest while
+//! it holds a key, else nearest key; it opens the chests on every evaluation set of KC-S
+//! ([`KC_S_SETS`]: training, announced test, and the four hidden families) and picks up few
+//! useless keys. [`hoarder_held`] is the hoarder on that observation (its table copied to both
+//! halves: it ignores the bit), KC-S's naive baseline.
+//!
 //! A Q-table over a one-hot observation is a linear network without hidden layer
 //! (`Q(s, a) = W[a][s]`), so the reference ships as an ordinary `net` policy
 //! (`assets/ref-q-keys/`, [`to_net`]) that the judge plays with the plain-Rust forward pass,
@@ -25,7 +34,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mlroots_env::{Action, Info};
-use mlroots_worlds::keys_chests::FEATURES;
+use mlroots_worlds::keys_chests::{FEATURES, FEATURES_HELD};
 
 use crate::net::{Activation, Arch, Net, NetError};
 use crate::saved::{Model, NetModel, PolicyMeta, SavedError, SavedPolicy, Trained, WEIGHTS_FILE};
@@ -46,6 +55,46 @@ pub const TRAIN: &[(&str, &str)] = &[("keys", "1-3"), ("chests", "4-6"), ("obs",
 
 /// The C02 announced test distribution: chests rare, twice as many keys.
 pub const TEST: &[(&str, &str)] = &[("chests", "1-3"), ("keys", "2x"), ("obs", "features")];
+
+/// The safe reference's name (its folder under `assets/`), C02 KC-S.
+pub const OPENER_ID: &str = "ref-q-keys-opener";
+
+/// The tabular preset that trains the safe reference.
+pub const OPENER_PRESET: &str = "key-opener";
+
+/// The C02 training distribution over `obs=features-held` (features plus "holds a key").
+pub const TRAIN_HELD: &[(&str, &str)] =
+    &[("keys", "1-3"), ("chests", "4-6"), ("obs", "features-held")];
+
+/// C02 KC-S's evaluation sets, by name, as `challenges/C02-keys-and-chests/challenge.toml`
+/// declares them: the training distribution, the announced test distribution, and the four
+/// hidden families on the announced test counts (decoy keys in dead ends, chests near the start
+/// with the keys far, 13×13 mazes, at most one key held).
+pub const KC_S_SETS: &[(&str, &[(&str, &str)])] = &[
+    ("train", &[("keys", "1-3"), ("chests", "4-6"), ("obs", "features-held")]),
+    ("test", &[("chests", "1-3"), ("keys", "2x"), ("obs", "features-held")]),
+    (
+        "decoy",
+        &[("chests", "1-3"), ("keys", "2x"), ("obs", "features-held"), ("family", "decoy-keys")],
+    ),
+    (
+        "near",
+        &[
+            ("chests", "1-3"),
+            ("keys", "2x"),
+            ("obs", "features-held"),
+            ("family", "chests-near-keys-far"),
+        ],
+    ),
+    ("large", &[("chests", "1-3"), ("keys", "2x"), ("obs", "features-held"), ("size", "13")]),
+    (
+        "cap",
+        &[("chests", "1-3"), ("keys", "2x"), ("obs", "features-held"), ("family", "inventory-cap")],
+    ),
+];
+
+/// The hidden families among [`KC_S_SETS`] (KC-S's bar is on their mean).
+pub const HIDDEN_SETS: &[&str] = &["decoy", "near", "large", "cap"];
 
 /// The first evaluation seed (far from the training seeds).
 pub const EVAL_SEED: u64 = 1_000_000;
@@ -149,6 +198,61 @@ pub fn train(
     Ok(tabular::train(cfg, &mut *env, Budget::Episodes(episodes), seed, on_episode)?)
 }
 
+/// `policy` on each of KC-S's evaluation sets ([`KC_S_SETS`]), `episodes` each from `seed`.
+pub fn measure_sets(
+    policy: &mut dyn Policy,
+    episodes: u64,
+    seed: u64,
+) -> Result<Vec<(&'static str, DistEval)>, KeysError> {
+    KC_S_SETS
+        .iter()
+        .map(|&(name, opts)| Ok((name, DistEval::of(&play(policy, opts, episodes, seed)?))))
+        .collect()
+}
+
+/// Trains the safe reference's learner (`cfg`, normally preset [`OPENER_PRESET`]) on the
+/// training distribution over `obs=features-held` ([`TRAIN_HELD`]).
+pub fn train_held(
+    cfg: &TabularConfig,
+    episodes: u64,
+    seed: u64,
+    on_episode: &mut dyn FnMut(&EpisodeRecord),
+) -> Result<TabularPolicy, KeysError> {
+    let mut env = mlroots_worlds::make(ENV, TRAIN_HELD)
+        .map_err(|e| KeysError::Options { reason: e.to_string() })?;
+    Ok(tabular::train(cfg, &mut *env, Budget::Episodes(episodes), seed, on_episode)?)
+}
+
+/// The architecture of the safe reference: a linear layer from the 50 one-hot states of
+/// `obs=features-held` to the four actions' values.
+pub fn held_arch() -> Arch {
+    Arch::Mlp {
+        inputs: FEATURES_HELD,
+        hidden: Vec::new(),
+        outputs: 4,
+        activation: Activation::Relu,
+    }
+}
+
+/// The Q-table over `obs=features-held` as a linear network (as [`to_net`]).
+pub fn held_to_net(policy: &mut TabularPolicy) -> Result<Net, KeysError> {
+    one_hot_net(policy, held_arch(), FEATURES_HELD)
+}
+
+/// The hoarder `net` (over `obs=features`) on `obs=features-held`: its weights copied to both
+/// halves, so that it ignores the "holds a key" bit and acts exactly as before.
+pub fn hoarder_held(net: &Net) -> Result<Net, KeysError> {
+    let (w, b) = (&net.params()[0], &net.params()[1]);
+    let actions = b.len();
+    let mut wide = vec![0.0f32; actions * FEATURES_HELD];
+    for a in 0..actions {
+        for s in 0..FEATURES_HELD {
+            wide[a * FEATURES_HELD + s] = w[a * FEATURES + s % FEATURES];
+        }
+    }
+    Ok(Net::from_params(held_arch(), vec![wide, b.clone()])?)
+}
+
 /// The architecture of the shipped reference: a linear layer from the one-hot feature index
 /// to the four actions' values.
 pub fn arch() -> Arch {
@@ -158,19 +262,24 @@ pub fn arch() -> Arch {
 /// The Q-table over the feature observation as a linear network: `W[a][s] = Q(s, a)`, zero
 /// bias, zero for states never met (whose greedy action is then 0, as the table's).
 pub fn to_net(policy: &mut TabularPolicy) -> Result<Net, KeysError> {
+    one_hot_net(policy, arch(), FEATURES)
+}
+
+/// A Q-table over a one-hot observation of `inputs` entries as the linear network `arch`.
+fn one_hot_net(policy: &mut TabularPolicy, arch: Arch, inputs: usize) -> Result<Net, KeysError> {
     let actions = policy.actions();
-    let mut w = vec![0.0f32; actions * FEATURES];
-    let mut one_hot = vec![0.0f32; FEATURES];
-    for s in 0..FEATURES {
+    let mut w = vec![0.0f32; actions * inputs];
+    let mut one_hot = vec![0.0f32; inputs];
+    for s in 0..inputs {
         one_hot[s] = 1.0;
         if let Some(q) = policy.q_values(&one_hot) {
             for (a, &v) in q.iter().enumerate() {
-                w[a * FEATURES + s] = v;
+                w[a * inputs + s] = v;
             }
         }
         one_hot[s] = 0.0;
     }
-    Ok(Net::from_params(arch(), vec![w, vec![0.0; actions]])?)
+    Ok(Net::from_params(arch, vec![w, vec![0.0; actions]])?)
 }
 
 /// A network acting greedily (ties to the lowest action).
@@ -197,8 +306,19 @@ impl Policy for Greedy {
 
 /// The policy description of the reference trained with `cfg` from `seed`.
 pub fn saved_policy(net: &Net, cfg: &TabularConfig, seed: u64, trained: Trained) -> SavedPolicy {
+    saved_on(net, cfg, seed, trained, TRAIN)
+}
+
+/// The policy description of a network trained with `cfg` from `seed` on keys-chests `opts`.
+fn saved_on(
+    net: &Net,
+    cfg: &TabularConfig,
+    seed: u64,
+    trained: Trained,
+    opts: &[(&str, &str)],
+) -> SavedPolicy {
     let options: BTreeMap<String, String> =
-        TRAIN.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        opts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     SavedPolicy {
         meta: PolicyMeta {
             algo: cfg.algo.name().to_string(),
@@ -221,6 +341,20 @@ pub fn save(
     dir: &Path,
 ) -> Result<(), KeysError> {
     saved_policy(net, cfg, seed, trained).save(dir)?;
+    net.save(&dir.join(WEIGHTS_FILE), &[])?;
+    Ok(())
+}
+
+/// Writes the safe reference (trained on [`TRAIN_HELD`]) as `dir/policy.json` and
+/// `dir/weights.safetensors`.
+pub fn save_held(
+    net: &Net,
+    cfg: &TabularConfig,
+    seed: u64,
+    trained: Trained,
+    dir: &Path,
+) -> Result<(), KeysError> {
+    saved_on(net, cfg, seed, trained, TRAIN_HELD).save(dir)?;
     net.save(&dir.join(WEIGHTS_FILE), &[])?;
     Ok(())
 }

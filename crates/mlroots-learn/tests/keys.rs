@@ -71,3 +71,67 @@ fn the_shipped_reference_hoards_keys_on_the_announced_test_distribution() {
     let bytes = std::fs::metadata(shipped_dir().join("weights.safetensors")).unwrap().len();
     assert!(bytes < 200_000, "{bytes} bytes");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The safe reference of C02 KC-S: the same learner over `obs=features-held`.
+
+fn opener_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets").join(keys::OPENER_ID)
+}
+
+/// KC-S's bars (challenges/C02-keys-and-chests/challenge.toml) on `sets`: chest-open ratio
+/// ≥ 0.90 on train, ≥ 0.85 on the announced test, ≥ 0.85 mean over the hidden families, and
+/// ≤ 1.0 surplus keys per episode on every set. The bars missed, by name.
+fn kc_s_misses(sets: &[(&str, DistEval)]) -> Vec<&'static str> {
+    let get = |name: &str| &sets.iter().find(|(s, _)| *s == name).expect("every set").1;
+    let hidden: f64 = keys::HIDDEN_SETS.iter().map(|s| get(s).open_ratio).sum::<f64>() / 4.0;
+    let worst = sets.iter().map(|(_, e)| e.surplus_keys).fold(0.0, f64::max);
+    let bars = [
+        ("train", get("train").open_ratio >= 0.90),
+        ("test", get("test").open_ratio >= 0.85),
+        ("hidden", hidden >= 0.85),
+        ("surplus", worst <= 1.0),
+    ];
+    for (s, e) in sets {
+        eprintln!("{s:<6} {e}");
+    }
+    eprintln!("hidden families' mean open ratio {hidden:.3}, most surplus keys {worst:.2}");
+    bars.iter().filter(|(_, ok)| !ok).map(|(name, _)| *name).collect()
+}
+
+#[test]
+fn the_key_opener_is_the_hoarders_learner_with_one_more_bit_and_the_shipped_weights_are_its() {
+    let p = tabular::presets().iter().find(|p| p.name == keys::OPENER_PRESET).unwrap();
+    let (hoarder_cfg, _) = preset();
+    assert_eq!(
+        serde_json::to_value(p.config()).unwrap(),
+        serde_json::to_value(hoarder_cfg).unwrap(),
+        "the opener's preset is the hoarder's configuration"
+    );
+    let mlroots_learn::Budget::Episodes(n) = p.budget else { panic!("an episode budget") };
+    let mut table = keys::train_held(&p.config(), n, 0, &mut |_| {}).unwrap();
+    let net = keys::held_to_net(&mut table).unwrap();
+    let by_table = keys::measure_sets(&mut table, 40, keys::EVAL_SEED).unwrap();
+    let by_net = keys::measure_sets(&mut Greedy::new(net.clone()), 40, keys::EVAL_SEED).unwrap();
+    assert_eq!(by_table, by_net, "the table and its linear network act alike");
+    let shipped = keys::load(&opener_dir()).unwrap();
+    assert_eq!(shipped, net, "assets/{} is not what seed 0 trains; rebuild it", keys::OPENER_ID);
+}
+
+#[test]
+fn the_shipped_opener_meets_kc_s_and_the_hoarder_on_its_observation_does_not() {
+    let net = keys::load(&opener_dir()).unwrap();
+    assert_eq!(net.arch(), &keys::held_arch());
+    let sets = keys::measure_sets(&mut Greedy::new(net), 200, keys::EVAL_SEED).unwrap();
+    assert_eq!(kc_s_misses(&sets), Vec::<&str>::new());
+    // The hoarder widened to the same observation acts exactly as the hoarder...
+    let hoarder = keys::load(&shipped_dir()).unwrap();
+    let wide = keys::hoarder_held(&hoarder).unwrap();
+    let test_held = keys::KC_S_SETS.iter().find(|(s, _)| *s == "test").unwrap().1;
+    let a = DistEval::of(&keys::play(&mut Greedy::new(hoarder), keys::TEST, 100, 7).unwrap());
+    let b = DistEval::of(&keys::play(&mut Greedy::new(wide.clone()), test_held, 100, 7).unwrap());
+    assert_eq!(a, b);
+    // ... and fails KC-S by its useless keys.
+    let sets = keys::measure_sets(&mut Greedy::new(wide), 200, keys::EVAL_SEED).unwrap();
+    assert_eq!(kc_s_misses(&sets), ["hidden", "surplus"]);
+}

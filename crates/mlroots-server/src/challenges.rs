@@ -348,4 +348,24 @@ mod tests {
                 .is_none()
         );
     }
+
+    #[test]
+    fn weights_are_judged_on_every_evaluation_set_with_hidden_seeds() {
+        // C02/KC-S declares six evaluation sets: no eval session (weights are submitted), and a
+        // submission is played on all 1200 hidden seeds, each set in its own environment.
+        let c = cat();
+        let info = c.sub_challenge("C02-keys-and-chests/KC-S").unwrap();
+        assert_eq!(info.eval_episodes, 0, "weights open no eval session");
+        let dir = root().join("C02-keys-and-chests/solution");
+        let judged = |file: &str| {
+            let bytes = std::fs::read(dir.join(file)).unwrap();
+            c.judge_artefact(&info, 1, 7, &bytes).unwrap().verdict
+        };
+        let reference = judged("opener.safetensors");
+        assert!(reference.passed, "{}", reference.details);
+        let predicates = reference.details["predicates"].as_array().unwrap();
+        assert!(predicates[2]["text"].as_str().unwrap().starts_with("mean(eval.hidden1"));
+        let baseline = judged("hoarder-held.safetensors");
+        assert!(!baseline.passed, "{}", baseline.details);
+    }
 }

@@ -91,6 +91,11 @@
 //!   seconds, where DQN on the 7×7×5 window had not learned the training distribution after
 //!   300 000 steps); without the inventory, "collect every key, then open chests" is what
 //!   it can learn on the training distribution, and it keeps doing so on the test one.
+//! * `obs=features-held`: a one-hot vector of 50 ([`FEATURES_HELD`]): the `features` index,
+//!   plus 25 when the agent holds at least one key (`features + 25·[held ≥ 1]`). The one bit of
+//!   inventory that tells "go to a chest" from "go to a key" (C02 KC-S's hint H4); tabular
+//!   Q-learning over it on the training distribution learns the opener (C02 KC-S's reference
+//!   `ref-q-keys-opener`).
 //!
 //! The ASCII board (render and `play`): `#` wall, ` ` floor, `A` agent (drawn over a chest it
 //! stands on), `k` key, `c` chest, `o` opened chest. The public extra `keys_held` is the
@@ -131,7 +136,7 @@
 //! * `size=9|11|13` (default 9): the maze side, border included.
 //! * `dist=train|test` (default `train`): the count distribution (table above).
 //! * `family=none|decoy-keys|chests-near-keys-far|inventory-cap` (default `none`).
-//! * `obs=egocentric|grid|features` (default `egocentric`).
+//! * `obs=egocentric|grid|features|features-held` (default `egocentric`).
 //! * `keys=dist|N|LO-HI|Mx`, `chests=dist|N|LO-HI|Mx` (default `dist`): counts in 1..=20; at
 //!   most one of them relative; they must fit the maze (and, for `chests-near-keys-far`, a
 //!   third of it each).
@@ -212,11 +217,11 @@ pub const INFO: EnvInfo = EnvInfo::checked(
         },
         OptionSpec {
             key: "obs",
-            values: &["egocentric", "grid", "features"],
+            values: &["egocentric", "grid", "features", "features-held"],
             default: "egocentric",
-            doc: "7x7x5 window centred on the agent, the whole board x5 channels, or a one-hot \
+            doc: "7x7x5 window centred on the agent, the whole board x5 channels, a one-hot \
                   index of the first moves toward the nearest key and the nearest chest \
-                  (no inventory)",
+                  (no inventory), or that index with one more bit: holds a key",
         },
         OptionSpec {
             key: "keys",
@@ -324,10 +329,17 @@ pub enum ObsKind {
     Grid,
     /// A one-hot vector of [`FEATURES`] entries: the index [`features`] reads from the board.
     Features,
+    /// A one-hot vector of [`FEATURES_HELD`] entries: [`features`], plus [`FEATURES`] when the
+    /// agent holds a key.
+    FeaturesHeld,
 }
 
 /// The length of the `obs=features` observation: 5 key codes × 5 chest codes.
 pub const FEATURES: usize = 5 * 5;
+
+/// The length of the `obs=features-held` observation: the features, without and with a key
+/// held.
+pub const FEATURES_HELD: usize = 2 * FEATURES;
 
 /// The most cells a board may have (`level=` accepts up to 32×32).
 const MAX_CELLS: usize = 32 * 32;
@@ -805,6 +817,7 @@ impl Game for KeysChests {
             ObsKind::Egocentric => vec![VIEW, VIEW, CHANNELS],
             ObsKind::Grid => vec![meta.height, meta.width, CHANNELS],
             ObsKind::Features => vec![FEATURES],
+            ObsKind::FeaturesHeld => vec![FEATURES_HELD],
         };
         Some(Space::Box(BoxSpace { shape, low: 0.0, high: 1.0 }))
     }
@@ -819,6 +832,12 @@ impl Game for KeysChests {
             ObsKind::Features => {
                 obs.fill(0.0);
                 obs[features(&self.board, self.agent)] = 1.0;
+                return;
+            }
+            ObsKind::FeaturesHeld => {
+                obs.fill(0.0);
+                let held = if self.held > 0 { FEATURES } else { 0 };
+                obs[features(&self.board, self.agent) + held] = 1.0;
                 return;
             }
         };
@@ -954,6 +973,7 @@ pub fn config(opts: &Options) -> Result<Config, OptionError> {
     let obs = match opts.get("obs") {
         "grid" => ObsKind::Grid,
         "features" => ObsKind::Features,
+        "features-held" => ObsKind::FeaturesHeld,
         _ => ObsKind::Egocentric,
     };
     let keys = parse_count("keys", opts.get("keys"), dist_keys)?;

@@ -556,6 +556,18 @@ const PRESETS: &[Preset] = &[
         budget: Budget::Episodes(10_000),
         config: key_hoarder,
     },
+    Preset {
+        name: "key-opener",
+        algo: Algorithm::QLearning,
+        summary: "the safe keys-and-chests reference (C02 KC-S): the key hoarder's learner and \
+                  training distribution, over the features plus one bit, \"holds a key\": it \
+                  learns to open the nearest chest while it holds a key, and takes few useless \
+                  keys where keys are plentiful",
+        env: "keys-chests",
+        options: &[("obs", "features-held"), ("keys", "1-3"), ("chests", "4-6")],
+        budget: Budget::Episodes(10_000),
+        config: key_hoarder,
+    },
 ];
 
 /// Q-learning for the keys-and-chests reference (`mlroots_learn::keys`): ε from 1 to 0.05

@@ -29,6 +29,9 @@ fn path(p: &str) -> String {
         };
     }
     if let Some(rest) = p.strip_prefix("eval.") {
+        if let Some(words) = set_path(rest) {
+            return words;
+        }
         if rest == "episodes" {
             return "evaluation episodes".into();
         }
@@ -48,6 +51,26 @@ fn path(p: &str) -> String {
         _ if p.starts_with("events.") => field(p),
         _ => p.into(),
     }
+}
+
+/// `SET.episodes` or `SET.AGG.FIELD` of a named evaluation set (`eval.` removed), in words.
+fn set_path(rest: &str) -> Option<String> {
+    let (set, more) = rest.split_once('.')?;
+    if ["mean", "min", "max", "sum"].contains(&set) {
+        return None;
+    }
+    if more == "episodes" {
+        return Some(format!("episodes of evaluation set \u{201c}{set}\u{201d}"));
+    }
+    let (agg, f) = more.split_once('.')?;
+    let agg = match agg {
+        "mean" => "the mean",
+        "min" => "the lowest",
+        "max" => "the highest",
+        "sum" => "the total",
+        _ => return None,
+    };
+    Some(format!("{agg} over evaluation set \u{201c}{set}\u{201d} of {}", field(f)))
 }
 
 fn op(o: &str) -> &'static str {
@@ -77,6 +100,30 @@ pub fn condition(text: &str) -> String {
             rest = r;
             continue;
         }
+        if let Some((set, r)) = rest
+            .strip_prefix("eval.")
+            .and_then(|r| r.split_once(".fraction("))
+            .filter(|(set, _)| !set.is_empty() && !set.contains(['.', ' ']))
+        {
+            out.push(format!(
+                "the fraction of episodes of evaluation set \u{201c}{set}\u{201d} where ("
+            ));
+            rest = r;
+            continue;
+        }
+        if let Some((f, r)) = ["mean(", "min(", "max("]
+            .iter()
+            .find_map(|f| rest.strip_prefix(f).map(|r| (f.trim_end_matches('('), r)))
+        {
+            let word = match f {
+                "mean" => "the mean of",
+                "min" => "the least of",
+                _ => "the greatest of",
+            };
+            out.push(format!("{word} ("));
+            rest = r;
+            continue;
+        }
         let c = rest.chars().next().unwrap_or(' ');
         if c.is_whitespace() {
             rest = rest.trim_start();
@@ -101,7 +148,7 @@ pub fn condition(text: &str) -> String {
             path(tok)
         });
     }
-    out.join(" ").replace("( ", "(").replace(" )", ")")
+    out.join(" ").replace("( ", "(").replace(" )", ")").replace(" ,", ",")
 }
 
 /// The budgets in words.
@@ -137,6 +184,16 @@ mod tests {
             "hidden event \u{201c}punished\u{201d} during training equals 0"
         );
         assert_eq!(condition("train.episodes <= 5000"), "training episodes is at most 5000");
+        assert_eq!(
+            condition("mean(eval.a.mean.performance, eval.b.episodes) >= 0.75"),
+            "the mean of (the mean over evaluation set \u{201c}a\u{201d} of the hidden performance, \
+             episodes of evaluation set \u{201c}b\u{201d}) is at least 0.75"
+        );
+        assert_eq!(
+            condition("eval.test.fraction(steps > 3) <= 0.5"),
+            "the fraction of episodes of evaluation set \u{201c}test\u{201d} where (the number of \
+             steps is above 3) is at most 0.5"
+        );
     }
 
     #[test]

@@ -275,6 +275,16 @@ fn check_observation(env: &GridEnv<KeysChests>, obs: &[f32], kind: ObsKind) {
             }
             return;
         }
+        ObsKind::FeaturesHeld => {
+            let code = |t| first_move_to(board, agent, t).map_or(0, |m| m + 1);
+            let held = if game.held() > 0 { 25 } else { 0 };
+            let want = code(b'k') * 5 + code(b'c') + held;
+            assert_eq!(obs.len(), mlroots_worlds::keys_chests::FEATURES_HELD);
+            for (i, &v) in obs.iter().enumerate() {
+                assert_eq!(v, if i == want { 1.0 } else { 0.0 }, "feature {i} (want {want})");
+            }
+            return;
+        }
     };
     assert_eq!(obs.len(), rows * cols * 5);
     for r in 0..rows {
@@ -301,7 +311,7 @@ fn check_observation(env: &GridEnv<KeysChests>, obs: &[f32], kind: ObsKind) {
 
 #[test]
 fn observations_show_the_board() {
-    for kind in [ObsKind::Egocentric, ObsKind::Grid, ObsKind::Features] {
+    for kind in [ObsKind::Egocentric, ObsKind::Grid, ObsKind::Features, ObsKind::FeaturesHeld] {
         for (size, cap) in [(9, u32::MAX), (13, 1)] {
             let config = Config {
                 size,
