@@ -168,7 +168,7 @@ impl TrainBudgets {
 /// and back cost more than the steps (see the README's benchmarks).
 #[derive(Clone)]
 pub struct Shards {
-    shards: Arc<[Mutex<Shard>]>,
+    shards: Arc<[tokio::sync::Mutex<Shard>]>,
     cat: Arc<dyn Catalogue>,
     ledger: Ledger,
     /// The training budgets, shared by every shard.
@@ -184,19 +184,19 @@ impl std::fmt::Debug for Shards {
 impl Shards {
     /// Makes `n` empty shards.
     pub fn start(n: usize, catalogue: Arc<dyn Catalogue>, ledger: Ledger) -> Shards {
-        let shards = (0..n.max(1)).map(|_| Mutex::new(Shard::default())).collect();
+        let shards = (0..n.max(1)).map(|_| tokio::sync::Mutex::new(Shard::default())).collect();
         Shards { shards, cat: catalogue, ledger, budgets: Arc::new(TrainBudgets::default()) }
     }
 
     /// The shard of every session of `account`, locked. Sharding by account, not by session,
     /// keeps one account's ledger entries in the order they were made (the lock is held
     /// while they are queued) and puts a batch request's steps in one ledger group,
-    /// committed once. Accounts still spread over the shards. A request that panicked while
-    /// holding the lock left whole sessions behind (every change to a session is one
-    /// assignment after the step), so a poisoned lock is taken over.
-    fn shard(&self, account: i64) -> std::sync::MutexGuard<'_, Shard> {
+    /// committed once. Accounts still spread over the shards. The lock is tokio's, so a
+    /// request waiting for it (another request of the account is stepping a batch) leaves
+    /// its worker free for other requests.
+    async fn shard(&self, account: i64) -> tokio::sync::MutexGuard<'_, Shard> {
         let i = (account.unsigned_abs() % self.shards.len() as u64) as usize;
-        self.shards[i].lock().unwrap_or_else(|e| e.into_inner())
+        self.shards[i].lock().await
     }
 
     /// Makes the environment of a new session.
@@ -204,7 +204,7 @@ impl Shards {
         let (id, account) = (meta.id, meta.account_id);
         let live = Live::make(meta, self.cat.as_ref())?;
         let spaces = live.spaces();
-        self.shard(account).live.insert(id, live);
+        self.shard(account).await.live.insert(id, live);
         Ok(spaces)
     }
 
@@ -218,7 +218,7 @@ impl Shards {
         let (id, account) = (meta.id, meta.account_id);
         let mut live = Live::make(meta, self.cat.as_ref()).map_err(|e| e.message)?;
         let done = replay(&mut live, &rows)?;
-        self.shard(account).live.insert(id, live);
+        self.shard(account).await.live.insert(id, live);
         Ok(done)
     }
 
@@ -247,20 +247,27 @@ impl Shards {
     ) -> Result<(Vec<Result<Done, ApiError>>, Option<Committed>), ApiError> {
         let mut results = Vec::with_capacity(ops.len());
         let mut entries = Vec::with_capacity(ops.len());
-        let mut shard = self.shard(account);
+        let mut shard = self.shard(account).await;
         for &(id, op) in ops {
-            let r = shard.get(id, account).and_then(|l| match op {
-                Op::Reset(seed) => {
-                    let seed = l.reset_seed(self.cat.as_ref(), seed)?;
-                    let (out, e) = l.reset(seed);
-                    Ok((Done::Reset(out), e))
-                }
-                Op::Step(action) => {
-                    self.budgets.take(&l.meta)?;
-                    let (out, e) = l.step(action).inspect_err(|_| self.budgets.refund(&l.meta))?;
-                    Ok((Done::Step(out), e))
-                }
+            let mut panicked = false;
+            let r = shard.get(id, account).and_then(|l| {
+                // An environment that panics (a bug) is left half-stepped: answer an error
+                // and drop the session, as when its ledger write fails.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.apply(l, op)))
+                    .unwrap_or_else(|_| {
+                        panicked = true;
+                        if let Op::Step(_) = op {
+                            self.budgets.refund(&l.meta);
+                        }
+                        Err(ApiError::internal(format!(
+                            "session {id}'s environment failed and the session is closed; \
+                             open a new one"
+                        )))
+                    })
             });
+            if panicked {
+                shard.live.remove(&id);
+            }
             results.push(r.map(|(done, e)| {
                 entries.push(e);
                 done
@@ -272,6 +279,22 @@ impl Shards {
         drop(shard);
         self.ledger.flush();
         Ok((results, commit))
+    }
+
+    /// Runs `op` on the session `l`.
+    fn apply(&self, l: &mut Live, op: Op) -> Result<(Done, Entry), ApiError> {
+        match op {
+            Op::Reset(seed) => {
+                let seed = l.reset_seed(self.cat.as_ref(), seed)?;
+                let (out, e) = l.reset(seed);
+                Ok((Done::Reset(out), e))
+            }
+            Op::Step(action) => {
+                self.budgets.take(&l.meta)?;
+                let (out, e) = l.step(action).inspect_err(|_| self.budgets.refund(&l.meta))?;
+                Ok((Done::Step(out), e))
+            }
+        }
     }
 
     /// Steps session `id` of `account` once.
@@ -291,7 +314,7 @@ impl Shards {
 
     /// Renders session `id`.
     pub async fn render(&self, id: i64, account: i64, rgb: bool) -> Result<Frame, ApiError> {
-        self.shard(account).get(id, account).map(|l| {
+        self.shard(account).await.get(id, account).map(|l| {
             if rgb {
                 let mut data = Vec::new();
                 let (height, width) = l.env.render_rgb(&mut data);
@@ -304,7 +327,7 @@ impl Shards {
 
     /// Closes session `id`.
     pub async fn close(&self, id: i64, account: i64) -> Result<(), ApiError> {
-        let mut shard = self.shard(account);
+        let mut shard = self.shard(account).await;
         shard.get(id, account)?;
         shard.live.remove(&id);
         Ok(())
@@ -312,13 +335,17 @@ impl Shards {
 
     /// Drops session `id` from memory after its ledger write failed: its state is ahead of
     /// the ledger, so it must not be stepped further.
-    pub fn break_session(&self, id: i64, account: i64) {
-        self.shard(account).live.remove(&id);
+    pub async fn break_session(&self, id: i64, account: i64) {
+        self.shard(account).await.live.remove(&id);
     }
 
     /// How many sessions are open in memory.
     pub async fn count(&self) -> Result<usize, ApiError> {
-        Ok(self.shards.iter().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).live.len()).sum())
+        let mut n = 0;
+        for s in self.shards.iter() {
+            n += s.lock().await.live.len();
+        }
+        Ok(n)
     }
 }
 

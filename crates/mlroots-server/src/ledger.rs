@@ -1,15 +1,16 @@
 //! The ledger: every reset and step of every environment session, appended per account in a
 //! SHA-256 hash chain, with the per-account, per-sub-challenge counters the rules read.
 //!
-//! Writes go through one dedicated connection ([`Ledger::start`]), used by one caller at a
+//! Writes go through one dedicated connection ([`Ledger::start`]), used by one writer at a
 //! time. Callers queue a group of entries and get a receiver that resolves once the
 //! transaction holding those entries has committed: **a step is acknowledged to the learner
 //! only after that**, so killing the server (even with `kill -9`) loses no acknowledged step.
-//! The caller that finds the connection free writes, in its own thread, whatever has queued
-//! while the previous transaction ran (group commit, [`Ledger::flush`]): one sequential learner
-//! pays one commit per step, many concurrent learners (or one batch request) share a commit,
-//! so throughput grows with load instead of being capped by the disk's sync rate. One writer
-//! at a time per process also orders each account's chain. (Several
+//! On SQLite a caller that finds the connection free writes the queue itself; otherwise the
+//! writer thread commits whatever has queued while the previous transaction ran (group
+//! commit, [`Ledger::flush`]): one sequential learner pays one commit per step, many
+//! concurrent learners (or one batch request) share a commit, so throughput grows with load
+//! instead of being capped by the disk's sync rate. One writer at a time per process also
+//! orders each account's chain. (Several
 //! server processes on one PostgreSQL database would each need their own accounts, or a
 //! lock per account: not done yet.)
 //!
@@ -23,7 +24,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::catalogue::Counters;
 use crate::db::{DbConnection, DbError, now_ms, schema};
@@ -191,51 +192,81 @@ enum Msg {
     Forget(i64),
 }
 
-/// The handle to the ledger. Cloning it is cheap.
+/// The handle to the ledger. Cloning it is cheap; the writer thread stops when the last
+/// handle is dropped.
 #[derive(Clone)]
 pub struct Ledger {
     shared: Arc<Shared>,
+    nudge: mpsc::UnboundedSender<()>,
 }
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").finish_non_exhaustive()
+        f.debug_struct("Ledger").field("inline", &self.shared.inline).finish_non_exhaustive()
     }
 }
 
 struct Shared {
     /// Messages no writer has taken yet, in the order they were queued.
     queue: Mutex<Vec<Msg>>,
-    /// The connection and the chains' heads: whoever holds this lock is the writer.
+    /// The connection and the chains' heads: whoever holds this lock is the writer. A
+    /// poisoned lock (a write panicked, perhaps inside an open transaction) is never used
+    /// again: every later append fails, as when the writer thread died.
     writer: Mutex<Writer>,
+    /// Callers may write themselves when the writer is free (SQLite: in process, a commit
+    /// takes microseconds). PostgreSQL always goes through the writer thread, so that no
+    /// request's async worker waits on a network round trip and a disk sync.
+    inline: bool,
 }
 
 /// The receiver of a group's commit: `Ok` once committed, `Err` with the cause otherwise.
 pub type Committed = oneshot::Receiver<Result<(), String>>;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A writer that panicked mid-group dropped that group's acknowledgements (its callers see
-    // an error) and left the cached heads possibly ahead of the database: the next group
-    // rereads them (`Writer::write` clears them on any failure), so the state is usable.
+const WRITER_BROKEN: &str = "the ledger writer stopped after an internal error; restart the server (nothing \
+     acknowledged is lost)";
+
+impl Shared {
+    /// Takes everything queued and writes it, in one pass.
+    fn write_queued(&self, writer: &mut Writer) {
+        let msgs = std::mem::take(&mut *lock_queue(&self.queue));
+        if !msgs.is_empty() {
+            writer.write(msgs);
+        }
+    }
+
+    /// Fails everything queued (the writer is broken).
+    fn fail_queued(&self) {
+        for msg in std::mem::take(&mut *lock_queue(&self.queue)) {
+            if let Msg::Append { ack, .. } = msg {
+                let _ = ack.send(Err(WRITER_BROKEN.into()));
+            }
+        }
+    }
+}
+
+/// The queue's lock: held for a push or a take, which cannot panic half-way.
+fn lock_queue(m: &Mutex<Vec<Msg>>) -> MutexGuard<'_, Vec<Msg>> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Ledger {
-    /// The ledger on `conn`, committing at most `max_batch` entries per transaction.
+    /// The ledger on `conn`, committing at most `max_batch` entries per transaction, with
+    /// its writer thread.
     ///
     /// On SQLite, give `checkpointer` a second connection to the same file: the writer then
     /// never checkpoints the write-ahead log itself (a checkpoint copies the log into the
     /// database and syncs it, which stalls every step waiting on the writer for as long as
     /// the disk takes). The checkpointer thread runs passive checkpoints instead, woken after
-    /// every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never blocks the writer. The
-    /// thread stops when the last handle is dropped.
+    /// every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never blocks the writer. Both
+    /// threads stop when the last handle is dropped.
     pub fn start(
         mut conn: DbConnection,
         max_batch: usize,
         checkpointer: Option<DbConnection>,
     ) -> std::io::Result<Ledger> {
+        let inline = matches!(conn, DbConnection::Sqlite(_));
         let checkpoint = match checkpointer {
-            Some(mut cp) if matches!(conn, DbConnection::Sqlite(_)) => {
+            Some(mut cp) if inline => {
                 conn.batch_execute("PRAGMA wal_autocheckpoint = 0").map_err(|e| {
                     std::io::Error::other(format!("cannot configure the ledger connection: {e}"))
                 })?;
@@ -258,9 +289,14 @@ impl Ledger {
             since_checkpoint: 0,
             checkpoint,
         };
-        Ok(Ledger {
-            shared: Arc::new(Shared { queue: Mutex::new(Vec::new()), writer: Mutex::new(writer) }),
-        })
+        let shared =
+            Arc::new(Shared { queue: Mutex::new(Vec::new()), writer: Mutex::new(writer), inline });
+        let (nudge, nudged) = mpsc::unbounded_channel();
+        let thread_shared = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer_thread(&thread_shared, nudged))?;
+        Ok(Ledger { shared, nudge })
     }
 
     /// Queues `entries` (in order) and returns the receiver of their commit; nothing is
@@ -268,37 +304,32 @@ impl Ledger {
     /// that order, so a caller that queues under its own lock keeps its order.
     pub fn queue(&self, entries: Vec<Entry>) -> Committed {
         let (ack, rx) = oneshot::channel();
-        lock(&self.shared.queue).push(Msg::Append { entries, ack });
+        lock_queue(&self.shared.queue).push(Msg::Append { entries, ack });
         rx
     }
 
-    /// Writes everything queued, unless another caller is writing: then that caller writes
-    /// it too (it takes the queue again before it lets go of the writer), and this returns
-    /// at once. The caller that writes commits everything queued while the previous
-    /// transaction ran as one group, in the calling thread: no hand-off to another thread
-    /// and back (on a virtual machine each cost more than a step), and concurrent learners
-    /// still share commits.
+    /// Gets everything queued written. On SQLite, when the writer is free, the caller
+    /// writes it in one pass, in its own thread: no hand-off to the writer thread and back
+    /// (on a virtual machine each cost more than a step). Otherwise, and for whatever was
+    /// queued during that pass, the writer thread is woken: it waits for the writer and
+    /// commits everything queued meanwhile as one group, so concurrent learners share
+    /// commits.
     pub fn flush(&self) {
-        loop {
-            let mut writer = match self.shared.writer.try_lock() {
-                Ok(w) => w,
-                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => return,
-            };
-            loop {
-                let msgs = std::mem::take(&mut *lock(&self.shared.queue));
-                if msgs.is_empty() {
-                    break;
+        if self.shared.inline {
+            match self.shared.writer.try_lock() {
+                Ok(mut writer) => {
+                    self.shared.write_queued(&mut writer);
+                    drop(writer);
+                    if lock_queue(&self.shared.queue).is_empty() {
+                        return;
+                    }
                 }
-                writer.write(msgs);
-            }
-            drop(writer);
-            // A message queued after the last take but before the unlock found the writer
-            // busy and left it to us: look once more.
-            if lock(&self.shared.queue).is_empty() {
-                return;
+                Err(std::sync::TryLockError::Poisoned(_)) => return self.shared.fail_queued(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
             }
         }
+        // The thread takes the queue after it gets the writer, so it sees this message.
+        let _ = self.nudge.send(());
     }
 
     /// Queues `entries`, writes (see [`Ledger::flush`]) and returns the receiver of their
@@ -312,8 +343,25 @@ impl Ledger {
     /// Makes the writer reread `account`'s chain head before its next entry (after its
     /// ledger was deleted, the chain restarts from the genesis hash).
     pub fn forget(&self, account: i64) {
-        lock(&self.shared.queue).push(Msg::Forget(account));
+        lock_queue(&self.shared.queue).push(Msg::Forget(account));
         self.flush();
+    }
+}
+
+/// The writer thread: woken by [`Ledger::flush`], it waits for the writer and writes until
+/// the queue is empty. It stops when the last [`Ledger`] is dropped.
+fn writer_thread(shared: &std::sync::Weak<Shared>, mut nudged: mpsc::UnboundedReceiver<()>) {
+    while spin_then_block(&mut nudged).is_some() {
+        while nudged.try_recv().is_ok() {}
+        let Some(shared) = shared.upgrade() else { return };
+        match shared.writer.lock() {
+            Ok(mut writer) => {
+                while !lock_queue(&shared.queue).is_empty() {
+                    shared.write_queued(&mut writer);
+                }
+            }
+            Err(_) => shared.fail_queued(),
+        }
     }
 }
 
@@ -377,6 +425,25 @@ impl Writer {
             self.since_checkpoint = 0;
         }
     }
+}
+
+/// How many times the writer thread polls for work before it sleeps. A sleeping thread
+/// costs its waker a futex call and, on a virtual machine with an idle CPU, tens to hundreds
+/// of microseconds before it runs; polling for a few tens of microseconds after the last
+/// message catches the next one awake; an idle server still sleeps.
+pub(crate) const SPINS_BEFORE_SLEEP: u32 = 4096;
+
+/// The next message: polled for [`SPINS_BEFORE_SLEEP`] rounds, then waited for (`None` once
+/// every sender is gone).
+fn spin_then_block<T>(rx: &mut mpsc::UnboundedReceiver<T>) -> Option<T> {
+    for _ in 0..SPINS_BEFORE_SLEEP {
+        match rx.try_recv() {
+            Ok(m) => return Some(m),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    }
+    rx.blocking_recv()
 }
 
 /// The last `(seq, hash)` of `account`'s chain.
@@ -656,6 +723,70 @@ mod tests {
         assert!(size() >= before + 1_000_000, "database file {} bytes, was {before}", size());
         let mut conn = crate::db::establish(&path).unwrap();
         assert_eq!(verify_chain(&mut conn, 1).unwrap(), n as usize);
+    }
+
+    fn sqlite_ledger(dir: &tempfile::TempDir, max_batch: usize) -> (Ledger, String) {
+        let path = dir.path().join("ledger.db").to_string_lossy().into_owned();
+        crate::db::migrate(&mut crate::db::establish(&path).unwrap()).unwrap();
+        (Ledger::start(crate::db::establish(&path).unwrap(), max_batch, None).unwrap(), path)
+    }
+
+    /// Many threads append to one account at once: whoever finds the writer free writes,
+    /// the others leave their entries to it or to the writer thread. Every append is
+    /// acknowledged, and the chain holds every entry once, each thread's in its order.
+    #[test]
+    fn concurrent_appends_are_all_committed_in_one_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, path) = sqlite_ledger(&dir, 64);
+        let (threads, appends, per) = (8, 50, 3);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let ledger = ledger.clone();
+                s.spawn(move || {
+                    let pending: Vec<Committed> = (0..appends)
+                        .map(|i| {
+                            let mut group = entries(1, i * per, per);
+                            for e in &mut group {
+                                e.session_id = t;
+                            }
+                            ledger.append(group)
+                        })
+                        .collect();
+                    for rx in pending {
+                        rx.blocking_recv().unwrap().unwrap();
+                    }
+                });
+            }
+        });
+        let mut conn = crate::db::establish(&path).unwrap();
+        assert_eq!(verify_chain(&mut conn, 1).unwrap(), (threads * appends * per) as usize);
+        use schema::ledger::dsl as l;
+        for t in 0..threads {
+            let steps: Vec<i64> = l::ledger
+                .filter(l::session_id.eq(t))
+                .order(l::seq.asc())
+                .select(l::step)
+                .load(&mut conn)
+                .unwrap();
+            assert_eq!(steps, (1..=appends * per).collect::<Vec<_>>(), "session {t}");
+        }
+    }
+
+    /// A write that panicked may have left its transaction open: the writer is not used
+    /// again, and every later append fails with an error saying so (none is acknowledged).
+    #[test]
+    fn after_a_panicked_write_every_append_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, _) = sqlite_ledger(&dir, 64);
+        ledger.append(entries(1, 0, 2)).blocking_recv().unwrap().unwrap();
+        let shared = ledger.shared.clone();
+        let _ = std::thread::spawn(move || {
+            let _writer = shared.writer.lock().unwrap();
+            panic!("a write panics");
+        })
+        .join();
+        let e = ledger.append(entries(1, 2, 2)).blocking_recv().unwrap().unwrap_err();
+        assert!(e.contains("restart the server"), "{e}");
     }
 
     #[test]

@@ -334,7 +334,7 @@ async fn committed(
         Err(_) => "the ledger writer stopped".to_string(),
     };
     for &id in sessions {
-        state.inner.shards.break_session(id, account);
+        state.inner.shards.break_session(id, account).await;
     }
     Err(ApiError::internal(format!(
         "ledger write failed for sessions {sessions:?} ({cause}); they were dropped from memory \
