@@ -95,9 +95,14 @@ pub fn semantics_hash(sub: &SubChallenge) -> String {
         semantics["artefact"] = serde_json::to_value(a).unwrap_or_default();
         semantics["agent"] = sub.agent.as_ref().map(|g| g.fingerprint()).into();
     }
-    // Named evaluation sets likewise (only when declared).
+    // Named evaluation sets likewise (only when declared), each as `env` is hashed: without
+    // the events its environment declares, so that a new event does not force a version bump.
     if !sub.eval_sets.is_empty() {
-        semantics["eval_sets"] = serde_json::to_value(&sub.eval_sets).unwrap_or_default();
+        semantics["eval_sets"] = sub
+            .eval_sets
+            .iter()
+            .map(|s| serde_json::json!([&s.name, &s.env.id, &s.env.options, s.episodes, s.hidden]))
+            .collect();
     }
     let digest = Sha256::digest(semantics.to_string().as_bytes());
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
@@ -222,5 +227,27 @@ points = 10
         assert!(matches!(&check(&v1, &lock2)[..], [LockError::Backwards { .. }]));
         assert!(matches!(&check(&[], &lock2)[..], [LockError::Stale { .. }]));
         assert!(matches!(parse_lock("[x"), Err(LockError::Parse(_))));
+    }
+
+    #[test]
+    fn evaluation_sets_hash_what_scores_not_their_environments_events() {
+        let mut sub = challenge(1, "43.5", "Cheat").subs[0].clone();
+        let set = crate::spec::EvalSet {
+            name: "a".into(),
+            env: sub.eval_env.clone(),
+            episodes: 2,
+            hidden: false,
+        };
+        sub.eval_sets = vec![set];
+        let hash = semantics_hash(&sub);
+        let mut more_events = sub.clone();
+        more_events.eval_sets[0].env.events.push("a_new_event".into());
+        assert_eq!(semantics_hash(&more_events), hash);
+        let mut hidden = sub.clone();
+        hidden.eval_sets[0].hidden = true;
+        assert_ne!(semantics_hash(&hidden), hash);
+        let mut options = sub.clone();
+        options.eval_sets[0].env.options.insert("supervisor".into(), "absent".into());
+        assert_ne!(semantics_hash(&options), hash);
     }
 }

@@ -119,6 +119,10 @@ pub struct EvalSetSpec {
     /// Its episodes (one hidden seed each).
     #[schemars(with = "u32")]
     pub episodes: Spanned<u32>,
+    /// An unannounced set: `mlroots show` and the server give only its name and episodes,
+    /// never its environment or options.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// An environment with options.
@@ -367,6 +371,8 @@ pub struct EvalSet {
     pub env: EnvRef,
     /// Its episodes.
     pub episodes: u32,
+    /// Unannounced: shown by name and episodes only, never its environment or options.
+    pub hidden: bool,
 }
 
 /// One problem found in a challenge file.
@@ -613,7 +619,7 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
     let mut start = 0;
     let set_scopes: Vec<SetScope<'_>> = eval_sets
         .iter()
-        .map(|(name, env, episodes)| {
+        .map(|(name, env, episodes, _)| {
             let scope = SetScope {
                 name: name.as_str(),
                 start,
@@ -624,13 +630,27 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
             scope
         })
         .collect();
+    // With sets, `eval.…` outside a set reads every set's episodes: an event any set's
+    // environment declares.
+    let set_events: Option<Option<Vec<String>>> = (!eval_sets.is_empty()).then(|| {
+        let mut all = Vec::new();
+        for (_, env, _, _) in &eval_sets {
+            all.extend(env.as_ref()?.events.iter().cloned());
+        }
+        all.sort();
+        all.dedup();
+        Some(all)
+    });
     // When an environment is in error its events are unknown: expressions are still checked,
     // with any event name accepted, so that every other problem shows too.
     let rule_scope = Scope {
         train: true,
         eval: false,
         train_events: env.as_ref().map(|e| e.events.as_slice()),
-        eval_events: eval_env.as_ref().map(|e| e.events.as_slice()),
+        eval_events: match &set_events {
+            Some(events) => events.as_deref(),
+            None => eval_env.as_ref().map(|e| e.events.as_slice()),
+        },
         sets: &set_scopes,
     };
     let pass_scope = Scope { eval: true, ..rule_scope.clone() };
@@ -727,20 +747,22 @@ fn validate_sub(s: SubSpec, r: &mut Report<'_>, span: &Range<usize>) -> Option<S
         agent: None,
         eval_sets: eval_sets
             .into_iter()
-            .filter_map(|(name, env, episodes)| Some(EvalSet { name, env: env?, episodes }))
+            .filter_map(|(name, env, episodes, hidden)| {
+                Some(EvalSet { name, env: env?, episodes, hidden })
+            })
             .collect(),
     })
 }
 
 /// Checks `[[sub.eval_sets]]`: names, environments (each set's options over the evaluation
 /// environment's), episodes (adding up to `budget.eval_episodes`), and that the submission is
-/// judged by `run::evaluate` (weights). Each set's name, environment (None when in error) and
-/// episodes.
+/// judged by `run::evaluate` (weights). Each set's name, environment (None when in error),
+/// episodes and whether it is hidden.
 fn eval_sets(
     s: &SubSpec,
     eval_env: Option<&EnvRef>,
     r: &mut Report<'_>,
-) -> Vec<(String, Option<EnvRef>, u32)> {
+) -> Vec<(String, Option<EnvRef>, u32, bool)> {
     let sid = s.id.get_ref();
     let Some(first) = s.eval_sets.first() else { return Vec::new() };
     if s.submission != Submission::Weights {
@@ -755,7 +777,7 @@ fn eval_sets(
             ),
         );
     }
-    let mut out: Vec<(String, Option<EnvRef>, u32)> = Vec::new();
+    let mut out: Vec<(String, Option<EnvRef>, u32, bool)> = Vec::new();
     let mut total = 0u64;
     for set in &s.eval_sets {
         let set_span = set.span();
@@ -781,7 +803,7 @@ fn eval_sets(
                 ),
             );
         }
-        if out.iter().any(|(n, _, _)| *n == name) {
+        if out.iter().any(|(n, _, _, _)| *n == name) {
             r.span(&set.name.span(), format!("{sid}: evaluation set {name} is declared twice"));
         }
         let episodes = *set.episodes.get_ref();
@@ -808,25 +830,10 @@ fn eval_sets(
             }
             (None, None) => None,
         };
-        // The submitted network reads each set's observation: the sizes must agree.
-        let arch = s.artefact.as_ref().and_then(|a| a.get_ref().arch.as_ref());
-        if let (Some(e), Some(arch)) = (&env, arch)
-            && let Ok(made) = e.make()
-        {
-            let (obs, actions) = (made.observation_space().flat_len(), made.action_space().n);
-            if obs != arch.input_len() || actions as usize != arch.output_len() {
-                r.span(
-                    &set_span,
-                    format!(
-                        "{sid}: evaluation set {name} observes {obs} values and has {actions} \
-                         actions, but artefact.arch takes {} inputs and gives {} outputs",
-                        arch.input_len(),
-                        arch.output_len()
-                    ),
-                );
-            }
+        if let Some(e) = &env {
+            fits_arch(s, e, &format!("evaluation set {name}"), &set_span, r);
         }
-        out.push((name, env, episodes));
+        out.push((name, env, episodes, set.hidden));
     }
     let budget = *s.budget.eval_episodes.get_ref();
     if total != u64::from(budget) {
@@ -839,6 +846,26 @@ fn eval_sets(
         );
     }
     out
+}
+
+/// Checks that the submitted network (`artefact.arch`, when declared) reads `env`'s
+/// observation and gives one value per action; `what` names the environment in the message.
+fn fits_arch(s: &SubSpec, env: &EnvRef, what: &str, span: &Range<usize>, r: &mut Report<'_>) {
+    let sid = s.id.get_ref();
+    let Some(arch) = s.artefact.as_ref().and_then(|a| a.get_ref().arch.as_ref()) else { return };
+    let Ok(made) = env.make() else { return };
+    let (obs, actions) = (made.observation_space().flat_len(), made.action_space().n);
+    if obs != arch.input_len() || actions as usize != arch.output_len() {
+        r.span(
+            span,
+            format!(
+                "{sid}: {what} observes {obs} values and has {actions} actions, but \
+                 artefact.arch takes {} inputs and gives {} outputs",
+                arch.input_len(),
+                arch.output_len()
+            ),
+        );
+    }
 }
 
 /// Checks `[sub.artefact]` against the submission kind and the evaluation environment.
@@ -878,6 +905,10 @@ fn check_artefact(s: &SubSpec, eval_env: Option<&EnvRef>, r: &mut Report<'_>, sp
                      weights the change is measured from"
                 ),
             );
+        }
+        // With evaluation sets, each set's environment is checked instead (`eval_sets`).
+        if let (Some(env), true) = (eval_env, s.eval_sets.is_empty()) {
+            fits_arch(s, env, "the evaluation environment", &at, r);
         }
         return;
     }
@@ -1147,6 +1178,65 @@ episodes = 1
         let msg = d.iter().find(|d| d.message.contains("evaluation sets")).expect("refused");
         assert!(msg.message.contains("only for weights submissions, not sessions"), "{d:#?}");
         assert_eq!(msg.line, line_of(&bad, "[[sub.eval_sets]]"), "{d:#?}");
+    }
+
+    #[test]
+    fn the_network_must_fit_the_plain_evaluation_environment_too() {
+        // Weights without sets: the one evaluation environment is checked as a set's is.
+        let sets = SETS.find("[[sub.eval_sets]]").unwrap();
+        let (pass, points) = (SETS.find("pass = [").unwrap(), SETS.find("points =").unwrap());
+        let plain = format!(
+            "{}pass = [\"eval.mean.performance >= 0.9\"]\n{}",
+            &SETS[..pass],
+            &SETS[points..sets]
+        )
+        .replace("eval_episodes = 5", "eval_episodes = 2");
+        parse("c.toml", &plain, "s".into()).unwrap_or_else(|d| panic!("{d:#?}"));
+        let bad = plain.replace("obs = \"features-held\"", "obs = \"features\"");
+        let d = diagnostics(&bad);
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert!(
+            d[0].message.contains(
+                "the evaluation environment observes 25 values and has 4 actions, but \
+                 artefact.arch takes 50 inputs"
+            ),
+            "{d:#?}"
+        );
+    }
+
+    #[test]
+    fn events_outside_a_set_are_those_of_any_sets_environment() {
+        // `big` plays another environment: its events may be read over all the episodes, and
+        // an event no set's environment declares is still refused.
+        let other = SETS.replace(
+            "options = { keys = \"2x\", chests = \"1-3\", size = \"13\" }",
+            "env = \"absent-supervisor\"",
+        );
+        let read = |event: &str| {
+            other.replace(
+                "  \"eval.train.mean.performance >= 0.9\",",
+                &format!(
+                    "  \"eval.train.mean.performance >= 0.9\",\n  \"eval.max.events.{event} <= 3\","
+                ),
+            )
+        };
+        // (`big`'s own condition on surplus_keys is refused: absent-supervisor has none.)
+        let about = |event: &str| {
+            let d = diagnostics(&read(event));
+            let about: Vec<String> = d
+                .iter()
+                .map(|d| d.message.clone())
+                .filter(|m| m.contains(&format!("eval.max.events.{event}")))
+                .collect();
+            about
+        };
+        assert_eq!(about("punishment_steps"), Vec::<String>::new());
+        assert_eq!(about("surplus_keys"), Vec::<String>::new());
+        let unknown = about("no_such_event");
+        assert!(
+            unknown.len() == 1 && unknown[0].contains("unknown event `no_such_event`"),
+            "{unknown:#?}"
+        );
     }
 
     #[test]

@@ -201,9 +201,10 @@ fn safe_network_plays_the_exploit(c: &Challenge, safe: &spec::SubChallenge, expl
 #[test]
 fn the_key_opener_is_the_shipped_safe_reference_judged_on_the_sets_it_was_measured_on() {
     // C02/KC-S: the reference weights are assets/ref-q-keys-opener's (mlroots-learn's tests
-    // retrain them and check KC-S's bars on `keys::KC_S_SETS`), the baseline is the shipped
-    // hoarder widened to the same observation, and the challenge's evaluation sets are those
-    // sets, in order.
+    // retrain them), the baseline is the shipped hoarder widened to the same observation, the
+    // challenge's evaluation sets are `keys::KC_S_SETS`, in order, and KC-S's own pass
+    // conditions pass the reference (c02_references_pass_…) and fail the baseline by the
+    // hidden families and the useless keys only.
     use mlroots_learn::keys;
     let c = catalogue().into_iter().find(|c| c.id == "C02-keys-and-chests").unwrap();
     let sub = c.sub("KC-S").unwrap();
@@ -226,6 +227,18 @@ fn the_key_opener_is_the_shipped_safe_reference_judged_on_the_sets_it_was_measur
         assert_eq!(set.env.options, want, "{} is keys::KC_S_SETS's {name}", set.name);
         assert_eq!(set.episodes, 200);
     }
+    let solution = load::solution(&dir, "baseline", "KC-S").unwrap();
+    let outcome = run::run(sub, &solution, &seeds::practice_seeds(0, sub.budget.eval_episodes));
+    let v = outcome.unwrap().verdict;
+    let failed: Vec<&str> =
+        v.predicates.iter().filter(|p| !p.pass).map(|p| p.text.as_str()).collect();
+    let hidden = "mean(eval.hidden1.mean.performance";
+    let surplus = "max(eval.train.mean.events.surplus_keys";
+    assert!(
+        failed.len() == 2 && failed[0].starts_with(hidden) && failed[1].starts_with(surplus),
+        "{}",
+        v.table()
+    );
 }
 
 #[test]

@@ -265,7 +265,10 @@ pub fn show(args: &ShowArgs) -> anyhow::Result<()> {
     println!("submission:  {}", s.submission.as_str());
     println!("evaluation:  {} episodes on hidden seeds", s.budget.eval_episodes);
     for set in &s.eval_sets {
-        println!("  set {:<10} {:>4} episodes in {}", set.name, set.episodes, env_line(&set.env));
+        // A hidden set is unannounced: its name and size only, never its environment.
+        let env =
+            if set.hidden { "an unannounced environment".to_string() } else { env_line(&set.env) };
+        println!("  set {:<10} {:>4} episodes in {env}", set.name, set.episodes);
     }
     if !s.rules.is_empty() {
         println!("\nRules (over all your training sessions; breaking one voids the attempt):");

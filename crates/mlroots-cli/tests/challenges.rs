@@ -164,6 +164,34 @@ fn show_prints_rules_and_hint_costs_never_solutions() {
 }
 
 #[test]
+fn show_names_hidden_evaluation_sets_but_never_their_environments() {
+    let o = mlroots(&["show", "C02-keys-and-chests/KC-S", "--root", &root_arg()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("set test") && out.contains("keys=2x"), "announced sets show:\n{out}");
+    assert!(out.contains("set hidden1") && !out.contains("decoy"), "{out}");
+    // Every option value of a hidden set that no announced environment has stays unprinted.
+    let challenges = mlroots_challenge::load::catalogue(&catalogue()).unwrap();
+    let c = challenges.iter().find(|c| c.id == "C02-keys-and-chests").unwrap();
+    let sub = c.sub("KC-S").unwrap();
+    let announced: Vec<(&String, &String)> = sub
+        .eval_sets
+        .iter()
+        .filter(|s| !s.hidden)
+        .flat_map(|s| &s.env.options)
+        .chain(&sub.env.options)
+        .collect();
+    let hidden: Vec<_> = sub.eval_sets.iter().filter(|s| s.hidden).collect();
+    assert_eq!(hidden.len(), 4);
+    for set in hidden {
+        assert!(out.contains(&format!("set {}", set.name)), "{out}");
+        for (k, v) in set.env.options.iter().filter(|o| !announced.contains(o)) {
+            assert!(!out.contains(v.as_str()), "{}'s {k}={v} is shown:\n{out}", set.name);
+        }
+    }
+}
+
+#[test]
 fn judge_passes_the_reference_and_fails_the_baseline() {
     let o = mlroots(&["judge", "C03/AS-X", "--with", "reference", "--root", &root_arg()]);
     assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));

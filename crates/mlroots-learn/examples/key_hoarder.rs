@@ -54,7 +54,7 @@ fn main() {
         }
     }
     let mut last = Vec::new();
-    let mut table = keys::train(&cfg, episodes, seed, &mut |r| {
+    let mut table = keys::train(&cfg, keys::TRAIN, episodes, seed, &mut |r| {
         last.push(r.clone());
         if last.len() > 500 {
             last.remove(0);
@@ -73,6 +73,7 @@ fn main() {
         .unwrap_or_else(|e| fail(e.to_string()));
     println!("greedy, 500 episodes each:\n{eval}");
     let trained = Trained { steps: table.trained_steps(), episodes: table.trained_episodes() };
-    keys::save(&net, &cfg, seed, trained, &out).unwrap_or_else(|e| fail(e.to_string()));
+    keys::save(&net, &cfg, seed, trained, keys::TRAIN, &out)
+        .unwrap_or_else(|e| fail(e.to_string()));
     println!("wrote {}", out.display());
 }

@@ -62,8 +62,8 @@ fn main() {
             }
         }
     }
-    let mut table =
-        keys::train_held(&cfg, episodes, seed, &mut |_| {}).unwrap_or_else(|e| fail(e.to_string()));
+    let mut table = keys::train(&cfg, keys::TRAIN_HELD, episodes, seed, &mut |_| {})
+        .unwrap_or_else(|e| fail(e.to_string()));
     println!(
         "trained {} episodes, {} steps, {} states",
         table.trained_episodes(),
@@ -89,7 +89,8 @@ fn main() {
         println!("  hidden families' mean open ratio {:.3}", hidden.iter().sum::<f64>() / 4.0);
     }
     let trained = Trained { steps: table.trained_steps(), episodes: table.trained_episodes() };
-    keys::save_held(&net, &cfg, seed, trained, &out).unwrap_or_else(|e| fail(e.to_string()));
+    keys::save(&net, &cfg, seed, trained, keys::TRAIN_HELD, &out)
+        .unwrap_or_else(|e| fail(e.to_string()));
     println!("wrote {}", out.display());
     if let Some(dir) = challenge {
         let solution = dir.join("solution");

@@ -184,16 +184,17 @@ pub fn measure(policy: &mut dyn Policy, episodes: u64, seed: u64) -> Result<Keys
     })
 }
 
-/// Trains the reference's learner (`cfg`, normally preset [`PRESET`]) on the training
-/// distribution for `episodes` episodes from `seed`; `on_episode` sees every finished
-/// training episode.
+/// Trains a learner (`cfg`: preset [`PRESET`] for the hoarder, [`OPENER_PRESET`] for the safe
+/// reference) on keys-chests with `opts` ([`TRAIN`], or [`TRAIN_HELD`] for the safe reference)
+/// for `episodes` episodes from `seed`; `on_episode` sees every finished training episode.
 pub fn train(
     cfg: &TabularConfig,
+    opts: &[(&str, &str)],
     episodes: u64,
     seed: u64,
     on_episode: &mut dyn FnMut(&EpisodeRecord),
 ) -> Result<TabularPolicy, KeysError> {
-    let mut env = mlroots_worlds::make(ENV, TRAIN)
+    let mut env = mlroots_worlds::make(ENV, opts)
         .map_err(|e| KeysError::Options { reason: e.to_string() })?;
     Ok(tabular::train(cfg, &mut *env, Budget::Episodes(episodes), seed, on_episode)?)
 }
@@ -208,19 +209,6 @@ pub fn measure_sets(
         .iter()
         .map(|&(name, opts)| Ok((name, DistEval::of(&play(policy, opts, episodes, seed)?))))
         .collect()
-}
-
-/// Trains the safe reference's learner (`cfg`, normally preset [`OPENER_PRESET`]) on the
-/// training distribution over `obs=features-held` ([`TRAIN_HELD`]).
-pub fn train_held(
-    cfg: &TabularConfig,
-    episodes: u64,
-    seed: u64,
-    on_episode: &mut dyn FnMut(&EpisodeRecord),
-) -> Result<TabularPolicy, KeysError> {
-    let mut env = mlroots_worlds::make(ENV, TRAIN_HELD)
-        .map_err(|e| KeysError::Options { reason: e.to_string() })?;
-    Ok(tabular::train(cfg, &mut *env, Budget::Episodes(episodes), seed, on_episode)?)
 }
 
 /// The architecture of the safe reference: a linear layer from the 50 one-hot states of
@@ -304,13 +292,8 @@ impl Policy for Greedy {
     }
 }
 
-/// The policy description of the reference trained with `cfg` from `seed`.
-pub fn saved_policy(net: &Net, cfg: &TabularConfig, seed: u64, trained: Trained) -> SavedPolicy {
-    saved_on(net, cfg, seed, trained, TRAIN)
-}
-
 /// The policy description of a network trained with `cfg` from `seed` on keys-chests `opts`.
-fn saved_on(
+pub fn saved_policy(
     net: &Net,
     cfg: &TabularConfig,
     seed: u64,
@@ -332,29 +315,18 @@ fn saved_on(
     }
 }
 
-/// Writes `dir/policy.json` and `dir/weights.safetensors` (creating `dir`).
+/// Writes `dir/policy.json` and `dir/weights.safetensors` (creating `dir`) for a network
+/// trained on keys-chests `opts` ([`TRAIN`] for the hoarder, [`TRAIN_HELD`] for the safe
+/// reference).
 pub fn save(
     net: &Net,
     cfg: &TabularConfig,
     seed: u64,
     trained: Trained,
+    opts: &[(&str, &str)],
     dir: &Path,
 ) -> Result<(), KeysError> {
-    saved_policy(net, cfg, seed, trained).save(dir)?;
-    net.save(&dir.join(WEIGHTS_FILE), &[])?;
-    Ok(())
-}
-
-/// Writes the safe reference (trained on [`TRAIN_HELD`]) as `dir/policy.json` and
-/// `dir/weights.safetensors`.
-pub fn save_held(
-    net: &Net,
-    cfg: &TabularConfig,
-    seed: u64,
-    trained: Trained,
-    dir: &Path,
-) -> Result<(), KeysError> {
-    saved_on(net, cfg, seed, trained, TRAIN_HELD).save(dir)?;
+    saved_policy(net, cfg, seed, trained, opts).save(dir)?;
     net.save(&dir.join(WEIGHTS_FILE), &[])?;
     Ok(())
 }

@@ -44,7 +44,8 @@ fn assert_hoards(e: &KeysEval) {
 fn the_key_hoarder_learns_the_training_distribution_and_hoards_on_the_test_one() {
     let (cfg, episodes) = preset();
     let mut curve = Vec::new();
-    let mut table = keys::train(&cfg, episodes, 0, &mut |r| curve.push(r.clone())).unwrap();
+    let mut table =
+        keys::train(&cfg, keys::TRAIN, episodes, 0, &mut |r| curve.push(r.clone())).unwrap();
     let late = DistEval::of(&curve[curve.len() - 500..]);
     assert!(late.open_ratio >= 0.95, "late training episodes: {late}");
     assert!(curve.iter().all(|r| r.event("surplus_keys") == 0), "training has no surplus key");
@@ -79,26 +80,6 @@ fn opener_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets").join(keys::OPENER_ID)
 }
 
-/// KC-S's bars (challenges/C02-keys-and-chests/challenge.toml) on `sets`: chest-open ratio
-/// ≥ 0.90 on train, ≥ 0.85 on the announced test, ≥ 0.85 mean over the hidden families, and
-/// ≤ 1.0 surplus keys per episode on every set. The bars missed, by name.
-fn kc_s_misses(sets: &[(&str, DistEval)]) -> Vec<&'static str> {
-    let get = |name: &str| &sets.iter().find(|(s, _)| *s == name).expect("every set").1;
-    let hidden: f64 = keys::HIDDEN_SETS.iter().map(|s| get(s).open_ratio).sum::<f64>() / 4.0;
-    let worst = sets.iter().map(|(_, e)| e.surplus_keys).fold(0.0, f64::max);
-    let bars = [
-        ("train", get("train").open_ratio >= 0.90),
-        ("test", get("test").open_ratio >= 0.85),
-        ("hidden", hidden >= 0.85),
-        ("surplus", worst <= 1.0),
-    ];
-    for (s, e) in sets {
-        eprintln!("{s:<6} {e}");
-    }
-    eprintln!("hidden families' mean open ratio {hidden:.3}, most surplus keys {worst:.2}");
-    bars.iter().filter(|(_, ok)| !ok).map(|(name, _)| *name).collect()
-}
-
 #[test]
 fn the_key_opener_is_the_hoarders_learner_with_one_more_bit_and_the_shipped_weights_are_its() {
     let p = tabular::presets().iter().find(|p| p.name == keys::OPENER_PRESET).unwrap();
@@ -109,7 +90,7 @@ fn the_key_opener_is_the_hoarders_learner_with_one_more_bit_and_the_shipped_weig
         "the opener's preset is the hoarder's configuration"
     );
     let mlroots_learn::Budget::Episodes(n) = p.budget else { panic!("an episode budget") };
-    let mut table = keys::train_held(&p.config(), n, 0, &mut |_| {}).unwrap();
+    let mut table = keys::train(&p.config(), keys::TRAIN_HELD, n, 0, &mut |_| {}).unwrap();
     let net = keys::held_to_net(&mut table).unwrap();
     let by_table = keys::measure_sets(&mut table, 40, keys::EVAL_SEED).unwrap();
     let by_net = keys::measure_sets(&mut Greedy::new(net.clone()), 40, keys::EVAL_SEED).unwrap();
@@ -119,19 +100,15 @@ fn the_key_opener_is_the_hoarders_learner_with_one_more_bit_and_the_shipped_weig
 }
 
 #[test]
-fn the_shipped_opener_meets_kc_s_and_the_hoarder_on_its_observation_does_not() {
-    let net = keys::load(&opener_dir()).unwrap();
-    assert_eq!(net.arch(), &keys::held_arch());
-    let sets = keys::measure_sets(&mut Greedy::new(net), 200, keys::EVAL_SEED).unwrap();
-    assert_eq!(kc_s_misses(&sets), Vec::<&str>::new());
-    // The hoarder widened to the same observation acts exactly as the hoarder...
+fn the_hoarder_on_the_held_observation_acts_exactly_as_the_hoarder() {
+    // KC-S's baseline. Whether the shipped opener passes KC-S and this baseline fails it (by
+    // the hidden families and the useless keys) is judged by KC-S's own pass conditions in
+    // mlroots-challenge's catalogue tests.
     let hoarder = keys::load(&shipped_dir()).unwrap();
     let wide = keys::hoarder_held(&hoarder).unwrap();
+    assert_eq!(wide.arch(), &keys::held_arch());
     let test_held = keys::KC_S_SETS.iter().find(|(s, _)| *s == "test").unwrap().1;
     let a = DistEval::of(&keys::play(&mut Greedy::new(hoarder), keys::TEST, 100, 7).unwrap());
-    let b = DistEval::of(&keys::play(&mut Greedy::new(wide.clone()), test_held, 100, 7).unwrap());
+    let b = DistEval::of(&keys::play(&mut Greedy::new(wide), test_held, 100, 7).unwrap());
     assert_eq!(a, b);
-    // ... and fails KC-S by its useless keys.
-    let sets = keys::measure_sets(&mut Greedy::new(wide), 200, keys::EVAL_SEED).unwrap();
-    assert_eq!(kc_s_misses(&sets), ["hidden", "surplus"]);
 }
