@@ -42,15 +42,23 @@ pub struct Args {
     /// Where restarts start: `training` (walls of training mazes) or `random`.
     #[arg(long, value_parser = ["training", "random"])]
     start: Option<String>,
-    /// Let the dream wall in the agent (by default its other neighbours stay open).
+    /// Let the dream wall in the agent (by default the cell behind it, opposite the human,
+    /// stays open).
     #[arg(long)]
     no_way_out: bool,
-    /// Weight of the L1 penalty on changing the starting mask (default 0.3; 0 with --source).
-    #[arg(long)]
+    #[arg(long, help = sparsity_help())]
     sparsity: Option<f32>,
     /// Save the heat maps here (.svg or .png).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// The help of `--sparsity`, with the library's default.
+fn sparsity_help() -> String {
+    format!(
+        "Weight of the L1 penalty on changing the starting mask (default {}; 0 with --source)",
+        dream::SPARSITY
+    )
 }
 
 /// Runs `mlroots dream`.
@@ -108,7 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Err(crate::usage("--sparsity must be a number at least 0"));
     }
     let dreams = dream::dream(&net, &cfg);
-    let top = &dreams[..dreams.len().div_ceil(4)];
+    let top = dream::best_quarter(&dreams);
     let mean = dream::mean_mask(top);
     let toward = ["up", "down", "left", "right"][probe.toward as usize];
     println!(
@@ -144,14 +152,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     print!("{}", heat_text(&dreams[0].mask, &probe));
     println!("\nmean of the best {} dreams:", top.len());
     print!("{}", heat_text(&mean, &probe));
-    let jagged = dreams.iter().filter(|d| d.is_jagged(&probe)).count();
-    let top_jagged = top.iter().filter(|d| d.is_jagged(&probe)).count();
-    let top_at_human = top.iter().filter(|d| d.is_jagged_at_human(&probe)).count();
+    let t = dream::tally(&dreams, &probe);
     println!(
-        "\nsingle-block jagged protrusions (walls at >= 0.5): {top_jagged} of the best {} \
-         ({top_at_human} with the window over the human), {jagged} of all {}",
-        top.len(),
-        dreams.len()
+        "\nsingle-block jagged protrusions (walls at >= 0.5): {} of the best {} ({} with the \
+         window over the human), {} of all {}",
+        t.jagged, t.best, t.at_human, t.all_jagged, t.all
     );
     for d in top.iter().filter(|d| d.is_jagged(&probe)).take(1) {
         let at: Vec<String> =

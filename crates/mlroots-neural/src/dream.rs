@@ -140,6 +140,10 @@ pub enum Start {
     Training,
 }
 
+/// The default weight of the L1 penalty on changing the starting mask
+/// ([`DreamConfig::sparsity`]).
+pub const SPARSITY: f32 = 0.5;
+
 /// How to dream.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DreamConfig {
@@ -167,7 +171,7 @@ pub struct DreamConfig {
 impl DreamConfig {
     /// The defaults for `probe` (see the module doc): its step count, 64 restarts from
     /// training mazes, step size 1 on the logits, the margin objective, a way out, and an L1
-    /// penalty of 0.5 on changing the start.
+    /// penalty of [`SPARSITY`] on changing the start.
     pub fn new(probe: Probe) -> DreamConfig {
         DreamConfig {
             probe,
@@ -178,7 +182,7 @@ impl DreamConfig {
             objective: Objective::Margin,
             way_out: true,
             start: Start::Training,
-            sparsity: 0.5,
+            sparsity: SPARSITY,
         }
     }
 
@@ -311,19 +315,7 @@ pub fn dream(net: &Net, cfg: &DreamConfig) -> Vec<Dream> {
     let mut exclude = [0.0f32; 4];
     exclude[t] = -1e9;
     let exclude = matrix((0..r).flat_map(|_| exclude).collect(), r, 4, &dev);
-    let mut rng = Rng::seed_from_u64(cfg.seed);
-    let start: Vec<f32> = match cfg.start {
-        // Uniform in [−2, 2] (masks between 0.12 and 0.88).
-        Start::Random => (0..r * CELLS).map(|_| (rng.uniform() * 4.0 - 2.0) as f32).collect(),
-        Start::Training => (0..r)
-            .flat_map(|_| {
-                let m = training_maze(&mut rng);
-                Maze::positions()
-                    .map(move |q| if m.get(q) == Square::Wall { 2.0 } else { -2.0 })
-                    .collect::<Vec<f32>>()
-            })
-            .collect(),
-    };
+    let start = start_logits(cfg);
     let start_mask: Vec<f32> = start.iter().map(|&z| if z > 0.0 { 1.0 } else { 0.0 }).collect();
     let start_mask = matrix(start_mask, r, CELLS, &dev);
     let mut z = matrix(start, r, CELLS, &dev);
@@ -376,6 +368,76 @@ pub fn dream(net: &Net, cfg: &DreamConfig) -> Vec<Dream> {
             .then(a.restart.cmp(&b.restart))
     });
     dreams
+}
+
+/// The starting logits of `cfg`'s restarts, row-major 7×7 each, one after the other.
+fn start_logits(cfg: &DreamConfig) -> Vec<f32> {
+    let r = cfg.restarts.max(1) as usize;
+    let mut rng = Rng::seed_from_u64(cfg.seed);
+    match cfg.start {
+        // Uniform in [−2, 2] (masks between 0.12 and 0.88).
+        Start::Random => (0..r * CELLS).map(|_| (rng.uniform() * 4.0 - 2.0) as f32).collect(),
+        Start::Training => (0..r)
+            .flat_map(|_| {
+                let m = training_maze(&mut rng);
+                Maze::positions()
+                    .map(move |q| if m.get(q) == Square::Wall { 2.0 } else { -2.0 })
+                    .collect::<Vec<f32>>()
+            })
+            .collect(),
+    }
+}
+
+/// The wall masks [`dream`]'s restarts start from, as the network first sees them: the
+/// sigmoid of the starting logits, with the [`frozen`] cells (the human's, the agent's, the
+/// exit's and the way out) open. Read one as a maze with [`binarised`].
+pub fn start_masks(cfg: &DreamConfig) -> Vec<Vec<f32>> {
+    let frozen = frozen(cfg);
+    start_logits(cfg)
+        .chunks_exact(CELLS)
+        .map(|z| {
+            Maze::positions()
+                .map(|p| if frozen.contains(&p) { 0.0 } else { 1.0 / (1.0 + (-z[cell(p)]).exp()) })
+                .collect()
+        })
+        .collect()
+}
+
+/// What the best quarter of a set of dreams shows: [`tally`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// The size of the best quarter (a quarter of the dreams, rounded up).
+    pub best: usize,
+    /// Dreams among the best quarter whose binarised mask holds a single-block jagged window
+    /// ([`Dream::is_jagged`]).
+    pub jagged: usize,
+    /// Those among them with a window at the human ([`Dream::is_jagged_at_human`]).
+    pub at_human: usize,
+    /// All the dreams.
+    pub all: usize,
+    /// Dreams among all with a jagged window.
+    pub all_jagged: usize,
+    /// Dreams among all with a jagged window at the human.
+    pub all_at_human: usize,
+}
+
+/// The best quarter of `dreams` (as [`dream`] returns them, best first).
+pub fn best_quarter(dreams: &[Dream]) -> &[Dream] {
+    &dreams[..dreams.len().div_ceil(4)]
+}
+
+/// Counts, among the best quarter of `dreams` (best first) and among all of them, the
+/// binarised masks that hold a single-block jagged window, and those with one at the human:
+/// the measure of the module doc, the test, `mlroots dream` and `examples/dream_harvester.rs`.
+pub fn tally(dreams: &[Dream], probe: &Probe) -> Tally {
+    let count = |ds: &[Dream]| {
+        let jagged: Vec<&Dream> = ds.iter().filter(|d| d.is_jagged(probe)).collect();
+        (jagged.len(), jagged.iter().filter(|d| d.is_jagged_at_human(probe)).count())
+    };
+    let best = best_quarter(dreams);
+    let (jagged, at_human) = count(best);
+    let (all_jagged, all_at_human) = count(dreams);
+    Tally { best: best.len(), jagged, at_human, all: dreams.len(), all_jagged, all_at_human }
 }
 
 /// Whether `net` can be dreamed on: 161 inputs (the crops-and-humans observation), 4 outputs.
