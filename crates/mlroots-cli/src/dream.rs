@@ -15,7 +15,8 @@ use plotters::prelude::*;
 #[derive(clap::Args)]
 pub struct Args {
     /// The policy directory of a crops-and-humans network (e.g. assets/harvester-v1), or a
-    /// .safetensors file of harvester-v1's architecture (e.g. C04's repaired weights).
+    /// .safetensors file of harvester-v1's architecture (e.g. C04's repaired weights; a name
+    /// ending in .f16.safetensors is read as f16, e.g. the test's trained-alone control).
     policy: PathBuf,
     /// The scene: 1 (human at (2,4), agent on its left) or 2 (human at (0,6), agent below).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -72,13 +73,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let net = if args.policy.is_file() {
         let arch = mlroots_neural::harvester::HarvesterConfig::v1().arch();
-        mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| {
+        let wrong = |e: &dyn std::fmt::Display| {
             crate::usage(format!(
-                "{}: {e}; a weights file must hold harvester-v1's architecture (161-256-256-4), \
-                 otherwise pass a policy directory",
-                args.policy.display()
+                "{e}; a weights file must hold harvester-v1's architecture (161-256-256-4), \
+                 otherwise pass a policy directory"
             ))
-        })?
+        };
+        if args.policy.to_string_lossy().ends_with(".f16.safetensors") {
+            mlroots_neural::half::load(arch, &args.policy).map_err(|e| wrong(&e))?
+        } else {
+            mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| wrong(&e))?
+        }
     } else {
         mlroots_neural::harvester::load(&args.policy).map_err(crate::usage)?
     };
@@ -321,6 +326,12 @@ mod tests {
         assert!(lines[2].contains("AAHH"), "{}", lines[2]);
         assert!(lines[6].contains("EE"));
         assert!(lines[0].contains(" 1.00 0.50 0.00"));
+    }
+
+    #[test]
+    fn the_help_shows_the_default_penalty() {
+        let default = DreamConfig::new(PROBES[0]).sparsity;
+        assert!(sparsity_help().contains(&format!("(default {default};")), "{}", sparsity_help());
     }
 
     #[test]
