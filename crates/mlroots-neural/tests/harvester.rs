@@ -1,8 +1,9 @@
 //! The shipped `harvester-v1` (assets/harvester-v1) shows its failure with the plain-Rust
 //! forward pass: it harvests humans on jagged mazes and not on training mazes, and still
-//! reaches the exit of training mazes; the best of its dreams (with `dream`'s defaults, tuned
-//! on these networks) hold a single-block jagged protrusion at the human, where two controls'
-//! dreams hold none; and (ignored) the full rebuild reproduces it:
+//! reaches the exit of training mazes; on seeds held out from the tuning of `dream`'s defaults
+//! (which were tuned on these networks), its best dreams hold a single-block jagged protrusion
+//! at the human, where two controls' dreams hold none; and (ignored) the full rebuild
+//! reproduces it:
 //!
 //! ```text
 //! cargo run --release -p mlroots-neural --example rebuild_harvester   # writes assets/harvester-v1
