@@ -15,7 +15,8 @@ use plotters::prelude::*;
 #[derive(clap::Args)]
 pub struct Args {
     /// The policy directory of a crops-and-humans network (e.g. assets/harvester-v1), or a
-    /// .safetensors file of harvester-v1's architecture (e.g. C04's repaired weights).
+    /// .safetensors file of harvester-v1's architecture (e.g. C04's repaired weights; a name
+    /// ending in .f16.safetensors is read as f16, e.g. the test's trained-alone control).
     policy: PathBuf,
     /// The scene: 1 (human at (2,4), agent on its left) or 2 (human at (0,6), agent below).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -42,15 +43,23 @@ pub struct Args {
     /// Where restarts start: `training` (walls of training mazes) or `random`.
     #[arg(long, value_parser = ["training", "random"])]
     start: Option<String>,
-    /// Let the dream wall in the agent (by default its other neighbours stay open).
+    /// Let the dream wall in the agent (by default the cell behind it, opposite the human,
+    /// stays open).
     #[arg(long)]
     no_way_out: bool,
-    /// Weight of the L1 penalty on changing the starting mask (default 0.3; 0 with --source).
-    #[arg(long)]
+    #[arg(long, help = sparsity_help())]
     sparsity: Option<f32>,
     /// Save the heat maps here (.svg or .png).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// The help of `--sparsity`, with the library's default.
+fn sparsity_help() -> String {
+    format!(
+        "Weight of the L1 penalty on changing the starting mask (default {}; 0 with --source)",
+        dream::SPARSITY
+    )
 }
 
 /// Runs `mlroots dream`.
@@ -64,13 +73,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let net = if args.policy.is_file() {
         let arch = mlroots_neural::harvester::HarvesterConfig::v1().arch();
-        mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| {
+        let wrong = |e: &dyn std::fmt::Display| {
             crate::usage(format!(
-                "{}: {e}; a weights file must hold harvester-v1's architecture (161-256-256-4), \
-                 otherwise pass a policy directory",
-                args.policy.display()
+                "{e}; a weights file must hold harvester-v1's architecture (161-256-256-4), \
+                 otherwise pass a policy directory"
             ))
-        })?
+        };
+        if args.policy.to_string_lossy().ends_with(".f16.safetensors") {
+            mlroots_neural::half::load(arch, &args.policy).map_err(|e| wrong(&e))?
+        } else {
+            mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| wrong(&e))?
+        }
     } else {
         mlroots_neural::harvester::load(&args.policy).map_err(crate::usage)?
     };
@@ -108,7 +121,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return Err(crate::usage("--sparsity must be a number at least 0"));
     }
     let dreams = dream::dream(&net, &cfg);
-    let top = &dreams[..dreams.len().div_ceil(4)];
+    let top = dream::best_quarter(&dreams);
     let mean = dream::mean_mask(top);
     let toward = ["up", "down", "left", "right"][probe.toward as usize];
     println!(
@@ -144,14 +157,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     print!("{}", heat_text(&dreams[0].mask, &probe));
     println!("\nmean of the best {} dreams:", top.len());
     print!("{}", heat_text(&mean, &probe));
-    let jagged = dreams.iter().filter(|d| d.is_jagged(&probe)).count();
-    let top_jagged = top.iter().filter(|d| d.is_jagged(&probe)).count();
-    let top_at_human = top.iter().filter(|d| d.is_jagged_at_human(&probe)).count();
+    let t = dream::tally(&dreams, &probe);
     println!(
-        "\nsingle-block jagged protrusions (walls at >= 0.5): {top_jagged} of the best {} \
-         ({top_at_human} with the window over the human), {jagged} of all {}",
-        top.len(),
-        dreams.len()
+        "\nsingle-block jagged protrusions (walls at >= 0.5): {} of the best {} ({} with the \
+         window over the human), {} of all {}",
+        t.jagged, t.best, t.at_human, t.all_jagged, t.all
     );
     for d in top.iter().filter(|d| d.is_jagged(&probe)).take(1) {
         let at: Vec<String> =
@@ -316,6 +326,12 @@ mod tests {
         assert!(lines[2].contains("AAHH"), "{}", lines[2]);
         assert!(lines[6].contains("EE"));
         assert!(lines[0].contains(" 1.00 0.50 0.00"));
+    }
+
+    #[test]
+    fn the_help_shows_the_default_penalty() {
+        let default = DreamConfig::new(PROBES[0]).sparsity;
+        assert!(sparsity_help().contains(&format!("(default {default};")), "{}", sparsity_help());
     }
 
     #[test]

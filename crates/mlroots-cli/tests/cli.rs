@@ -219,6 +219,11 @@ fn dream_prints_the_heat_maps_and_saves_the_picture() {
     assert!(out.contains("single-block jagged protrusions"), "{out}");
     let picture = std::fs::read_to_string(&svg).unwrap();
     assert!(picture.starts_with("<svg"), "{}", &picture[..picture.len().min(80)]);
+    // An f16 weights file (the dreaming test's trained-alone control) is read as f16.
+    let control = format!("{root}/crates/mlroots-neural/tests/data/trained-alone.f16.safetensors");
+    let o = mlroots(&["dream", &control, "--restarts", "4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("single-block jagged protrusions"), "{}", stdout(&o));
     // A weights file that is not harvester-v1's is refused with what to pass instead.
     let o = mlroots(&["dream", &format!("{root}/Cargo.toml")]);
     assert_eq!(o.status.code(), Some(2));

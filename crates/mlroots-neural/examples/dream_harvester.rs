@@ -10,9 +10,9 @@
 //! ```
 //!
 //! With `SEEDS` 4 it prints the table of `mlroots_neural::dream`'s module doc (about 15 s in
-//! the debug build). The trained-alone control of that table is built by
-//! `cargo run -p mlroots-neural --example rebuild_harvester /tmp/dream-control
-//! '{"evil_steps":0,"ascent_steps":0,"retrain_steps":40000}'` and passed as `CONTROL`.
+//! the debug build). The trained-alone control of that table is
+//! `crates/mlroots-neural/tests/data/trained-alone.f16.safetensors` (a file ending in
+//! `.f16.safetensors` is read as f16; `examples/trained_alone_control.rs` rebuilds it).
 
 use std::path::{Path, PathBuf};
 
@@ -21,11 +21,13 @@ use mlroots_neural::dream::{self, DreamConfig, Objective, PROBES, Start};
 use mlroots_neural::harvester;
 
 fn load(path: &Path, arch: Option<&Net>) -> Net {
+    let arch = || arch.map_or_else(|| HARVESTER_ARCH.with(Clone::clone), |n| n.arch().clone());
     let net = if path.is_dir() {
         harvester::load(path).map_err(|e| e.to_string())
+    } else if path.to_string_lossy().ends_with(".f16.safetensors") {
+        mlroots_neural::half::load(arch(), path).map_err(|e| e.to_string())
     } else {
-        let arch = arch.map_or_else(|| HARVESTER_ARCH.with(Clone::clone), |n| n.arch().clone());
-        Net::load(arch, path).map_err(|e| e.to_string())
+        Net::load(arch(), path).map_err(|e| e.to_string())
     };
     let net = net.unwrap_or_else(|e| {
         eprintln!("error: {}: {e}", path.display());
@@ -68,21 +70,10 @@ fn main() {
             for (who, n) in [("harvester", &net), ("control", &control)] {
                 line += &format!(" {who}:");
                 for seed in 0..seeds {
-                    let ds = dream::dream(n, &DreamConfig { seed, ..cfg });
-                    let top = &ds[..ds.len().div_ceil(4)];
-                    let count = |v: &[dream::Dream], at: bool| {
-                        v.iter()
-                            .filter(|x| {
-                                if at { x.is_jagged_at_human(probe) } else { x.is_jagged(probe) }
-                            })
-                            .count()
-                    };
+                    let t = dream::tally(&dream::dream(n, &DreamConfig { seed, ..cfg }), probe);
                     line += &format!(
                         " {}/{} [{}/{}]",
-                        count(top, false),
-                        count(top, true),
-                        count(&ds, false),
-                        count(&ds, true)
+                        t.jagged, t.at_human, t.all_jagged, t.all_at_human
                     );
                 }
             }
