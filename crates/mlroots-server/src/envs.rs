@@ -273,11 +273,9 @@ impl Shards {
                 done
             }));
         }
-        // Queued before the lock is released, so that the account's entries keep their order;
-        // written after, so that the account's other requests can step meanwhile.
-        let commit = (!entries.is_empty()).then(|| self.ledger.queue(entries));
+        // Queued before the lock is released, so that the account's entries keep their order.
+        let commit = (!entries.is_empty()).then(|| self.ledger.append(entries));
         drop(shard);
-        self.ledger.flush();
         Ok((results, commit))
     }
 

@@ -1,16 +1,14 @@
 //! The ledger: every reset and step of every environment session, appended per account in a
 //! SHA-256 hash chain, with the per-account, per-sub-challenge counters the rules read.
 //!
-//! Writes go through one dedicated connection ([`Ledger::start`]), used by one writer at a
-//! time. Callers queue a group of entries and get a receiver that resolves once the
-//! transaction holding those entries has committed: **a step is acknowledged to the learner
-//! only after that**, so killing the server (even with `kill -9`) loses no acknowledged step.
-//! On SQLite a caller that finds the connection free writes the queue itself; otherwise the
-//! writer thread commits whatever has queued while the previous transaction ran (group
-//! commit, [`Ledger::flush`]): one sequential learner pays one commit per step, many
-//! concurrent learners (or one batch request) share a commit, so throughput grows with load
-//! instead of being capped by the disk's sync rate. One writer at a time per process also
-//! orders each account's chain. (Several
+//! Writes go through one writer thread that owns a dedicated connection ([`Ledger::start`]).
+//! Callers hand it a group of entries and get a receiver that resolves once the transaction
+//! holding those entries has committed: **a step is acknowledged to the learner only after
+//! that**, so killing the server (even with `kill -9`) loses no acknowledged step. The writer
+//! commits whatever has queued while the previous transaction ran (group commit): one
+//! sequential learner pays one commit per step, many concurrent learners (or one batch
+//! request) share a commit, so throughput grows with load instead of being capped by the
+//! disk's sync rate. One writer per process also orders each account's chain. (Several
 //! server processes on one PostgreSQL database would each need their own accounts, or a
 //! lock per account: not done yet.)
 //!
@@ -18,7 +16,7 @@
 //! entry chains from 64 zeros. [`verify_chain`] recomputes an account's chain.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -192,81 +190,33 @@ enum Msg {
     Forget(i64),
 }
 
-/// The handle to the ledger. Cloning it is cheap; the writer thread stops when the last
-/// handle is dropped.
-#[derive(Clone)]
+/// The handle to the writer thread. Cloning it is cheap; the thread stops when every handle
+/// is dropped.
+#[derive(Clone, Debug)]
 pub struct Ledger {
-    shared: Arc<Shared>,
-    nudge: mpsc::UnboundedSender<()>,
-}
-
-impl std::fmt::Debug for Ledger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger").field("inline", &self.shared.inline).finish_non_exhaustive()
-    }
-}
-
-struct Shared {
-    /// Messages no writer has taken yet, in the order they were queued.
-    queue: Mutex<Vec<Msg>>,
-    /// The connection and the chains' heads: whoever holds this lock is the writer. A
-    /// poisoned lock (a write panicked, perhaps inside an open transaction) is never used
-    /// again: every later append fails, as when the writer thread died.
-    writer: Mutex<Writer>,
-    /// Callers may write themselves when the writer is free (SQLite: in process, a commit
-    /// takes microseconds). PostgreSQL always goes through the writer thread, so that no
-    /// request's async worker waits on a network round trip and a disk sync.
-    inline: bool,
+    tx: mpsc::UnboundedSender<Msg>,
 }
 
 /// The receiver of a group's commit: `Ok` once committed, `Err` with the cause otherwise.
 pub type Committed = oneshot::Receiver<Result<(), String>>;
 
-const WRITER_BROKEN: &str = "the ledger writer stopped after an internal error; restart the server (nothing \
-     acknowledged is lost)";
-
-impl Shared {
-    /// Takes everything queued and writes it, in one pass.
-    fn write_queued(&self, writer: &mut Writer) {
-        let msgs = std::mem::take(&mut *lock_queue(&self.queue));
-        if !msgs.is_empty() {
-            writer.write(msgs);
-        }
-    }
-
-    /// Fails everything queued (the writer is broken).
-    fn fail_queued(&self) {
-        for msg in std::mem::take(&mut *lock_queue(&self.queue)) {
-            if let Msg::Append { ack, .. } = msg {
-                let _ = ack.send(Err(WRITER_BROKEN.into()));
-            }
-        }
-    }
-}
-
-/// The queue's lock: held for a push or a take, which cannot panic half-way.
-fn lock_queue(m: &Mutex<Vec<Msg>>) -> MutexGuard<'_, Vec<Msg>> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Ledger {
-    /// The ledger on `conn`, committing at most `max_batch` entries per transaction, with
-    /// its writer thread.
+    /// Starts the writer thread on `conn`, committing at most `max_batch` entries per
+    /// transaction.
     ///
     /// On SQLite, give `checkpointer` a second connection to the same file: the writer then
     /// never checkpoints the write-ahead log itself (a checkpoint copies the log into the
     /// database and syncs it, which stalls every step waiting on the writer for as long as
-    /// the disk takes). The checkpointer thread runs passive checkpoints instead, woken after
-    /// every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never blocks the writer. Both
-    /// threads stop when the last handle is dropped.
+    /// the disk takes). The checkpointer thread runs passive checkpoints instead, woken by
+    /// the writer after every [`CHECKPOINT_EVERY`] entries; a passive checkpoint never
+    /// blocks the writer. Both threads stop when the last handle is dropped.
     pub fn start(
         mut conn: DbConnection,
         max_batch: usize,
         checkpointer: Option<DbConnection>,
     ) -> std::io::Result<Ledger> {
-        let inline = matches!(conn, DbConnection::Sqlite(_));
-        let checkpoint = match checkpointer {
-            Some(mut cp) if inline => {
+        let wake = match checkpointer {
+            Some(mut cp) if matches!(conn, DbConnection::Sqlite(_)) => {
                 conn.batch_execute("PRAGMA wal_autocheckpoint = 0").map_err(|e| {
                     std::io::Error::other(format!("cannot configure the ledger connection: {e}"))
                 })?;
@@ -282,156 +232,91 @@ impl Ledger {
             }
             _ => None,
         };
-        let writer = Writer {
-            conn,
-            heads: BTreeMap::new(),
-            max_batch: max_batch.max(1),
-            since_checkpoint: 0,
-            checkpoint,
-        };
-        let shared =
-            Arc::new(Shared { queue: Mutex::new(Vec::new()), writer: Mutex::new(writer), inline });
-        let (nudge, nudged) = mpsc::unbounded_channel();
-        let thread_shared = Arc::downgrade(&shared);
+        let (tx, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || writer_thread(&thread_shared, nudged))?;
-        Ok(Ledger { shared, nudge })
+            .spawn(move || writer(conn, rx, max_batch.max(1), wake))?;
+        Ok(Ledger { tx })
     }
 
-    /// Queues `entries` (in order) and returns the receiver of their commit; nothing is
-    /// written until [`Ledger::flush`]. Entries queued one after the other are written in
-    /// that order, so a caller that queues under its own lock keeps its order.
-    pub fn queue(&self, entries: Vec<Entry>) -> Committed {
-        let (ack, rx) = oneshot::channel();
-        lock_queue(&self.shared.queue).push(Msg::Append { entries, ack });
-        rx
-    }
-
-    /// Gets everything queued written. On SQLite, when the writer is free, the caller
-    /// writes it in one pass, in its own thread: no hand-off to the writer thread and back
-    /// (on a virtual machine each cost more than a step). Otherwise, and for whatever was
-    /// queued during that pass, the writer thread is woken: it waits for the writer and
-    /// commits everything queued meanwhile as one group, so concurrent learners share
-    /// commits.
-    pub fn flush(&self) {
-        if self.shared.inline {
-            match self.shared.writer.try_lock() {
-                Ok(mut writer) => {
-                    self.shared.write_queued(&mut writer);
-                    drop(writer);
-                    if lock_queue(&self.shared.queue).is_empty() {
-                        return;
-                    }
-                }
-                Err(std::sync::TryLockError::Poisoned(_)) => return self.shared.fail_queued(),
-                Err(std::sync::TryLockError::WouldBlock) => {}
-            }
-        }
-        // The thread takes the queue after it gets the writer, so it sees this message.
-        let _ = self.nudge.send(());
-    }
-
-    /// Queues `entries`, writes (see [`Ledger::flush`]) and returns the receiver of their
-    /// commit.
+    /// Queues `entries` (in order) and returns the receiver of their commit.
     pub fn append(&self, entries: Vec<Entry>) -> Committed {
-        let rx = self.queue(entries);
-        self.flush();
+        let (ack, rx) = oneshot::channel();
+        if let Err(mpsc::error::SendError(Msg::Append { ack, .. })) =
+            self.tx.send(Msg::Append { entries, ack })
+        {
+            let _ = ack.send(Err("the ledger writer has stopped".into()));
+        }
         rx
     }
 
     /// Makes the writer reread `account`'s chain head before its next entry (after its
     /// ledger was deleted, the chain restarts from the genesis hash).
     pub fn forget(&self, account: i64) {
-        lock_queue(&self.shared.queue).push(Msg::Forget(account));
-        self.flush();
-    }
-}
-
-/// The writer thread: woken by [`Ledger::flush`], it waits for the writer and writes until
-/// the queue is empty. It stops when the last [`Ledger`] is dropped.
-fn writer_thread(shared: &std::sync::Weak<Shared>, mut nudged: mpsc::UnboundedReceiver<()>) {
-    while spin_then_block(&mut nudged).is_some() {
-        while nudged.try_recv().is_ok() {}
-        let Some(shared) = shared.upgrade() else { return };
-        match shared.writer.lock() {
-            Ok(mut writer) => {
-                while !lock_queue(&shared.queue).is_empty() {
-                    shared.write_queued(&mut writer);
-                }
-            }
-            Err(_) => shared.fail_queued(),
-        }
+        let _ = self.tx.send(Msg::Forget(account));
     }
 }
 
 /// Entries written between two checkpoints of SQLite's write-ahead log (about 4 MB of log).
 pub const CHECKPOINT_EVERY: usize = 20_000;
 
-struct Writer {
-    conn: DbConnection,
-    heads: BTreeMap<i64, (i64, String)>,
+fn writer(
+    mut conn: DbConnection,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
     max_batch: usize,
-    since_checkpoint: usize,
     checkpoint: Option<std::sync::mpsc::SyncSender<()>>,
-}
-
-impl Writer {
-    /// Writes `msgs` in order: appends in transactions of at most `max_batch` entries (more
-    /// when one group is larger), acknowledging each group once it is committed.
-    fn write(&mut self, msgs: Vec<Msg>) {
-        let mut group: Vec<(Vec<Entry>, Ack)> = Vec::new();
+) {
+    let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
+    let mut batches: Vec<(Vec<Entry>, Ack)> = Vec::new();
+    let mut since_checkpoint = 0;
+    while let Some(first) = spin_then_block(&mut rx) {
         let mut n = 0;
-        for msg in msgs {
+        let mut next = Some(first);
+        // Take everything queued while the previous transaction ran, up to `max_batch`.
+        while let Some(msg) = next.take() {
             match msg {
                 Msg::Append { entries, ack } => {
                     n += entries.len();
-                    group.push((entries, ack));
-                    if n >= self.max_batch {
-                        self.commit(&mut group, n);
-                        n = 0;
-                    }
+                    batches.push((entries, ack));
                 }
                 Msg::Forget(account) => {
-                    self.commit(&mut group, n);
-                    n = 0;
-                    self.heads.remove(&account);
+                    heads.remove(&account);
                 }
             }
+            if n < max_batch {
+                next = rx.try_recv().ok();
+            }
         }
-        self.commit(&mut group, n);
-    }
-
-    fn commit(&mut self, group: &mut Vec<(Vec<Entry>, Ack)>, n: usize) {
-        if group.is_empty() {
-            return;
+        if batches.is_empty() {
+            continue;
         }
-        let result = write_group(&mut self.conn, &mut self.heads, group);
+        let result = write_group(&mut conn, &mut heads, &batches);
         if let Err(e) = &result {
             tracing::error!(error = %e, entries = n, "ledger write failed");
             // The cached heads may be ahead of what was committed: reload them on next use.
-            self.heads.clear();
+            heads.clear();
         }
         let result = result.map_err(|e| e.to_string());
-        for (_, ack) in group.drain(..) {
+        for (_, ack) in batches.drain(..) {
             let _ = ack.send(result.clone());
         }
-        self.since_checkpoint += n;
-        if let Some(wake) = &self.checkpoint
-            && self.since_checkpoint >= CHECKPOINT_EVERY
+        since_checkpoint += n;
+        if let Some(wake) = &checkpoint
+            && since_checkpoint >= CHECKPOINT_EVERY
         {
             // Full means a checkpoint is already pending: it will cover these entries too.
             let _ = wake.try_send(());
-            self.since_checkpoint = 0;
+            since_checkpoint = 0;
         }
     }
 }
 
-/// How many times the writer thread polls for work before it sleeps. A sleeping thread
-/// costs its waker a futex call and, on a virtual machine with an idle CPU, tens to hundreds
-/// of microseconds before it runs; polling for a few tens of microseconds after the last
-/// message catches the next one awake; an idle server still sleeps.
-pub(crate) const SPINS_BEFORE_SLEEP: u32 = 4096;
+/// How many times the ledger writer polls its queue before it sleeps. A sleeping thread costs
+/// its waker a futex call and, on a virtual machine with an idle CPU, tens to hundreds of
+/// microseconds before it runs; a learner stepping one request at a time pays that at
+/// every commit. Polling for a few tens of microseconds after the
+/// last message catches the next one awake; an idle server still sleeps.
+const SPINS_BEFORE_SLEEP: u32 = 4096;
 
 /// The next message: polled for [`SPINS_BEFORE_SLEEP`] rounds, then waited for (`None` once
 /// every sender is gone).
@@ -731,9 +616,8 @@ mod tests {
         (Ledger::start(crate::db::establish(&path).unwrap(), max_batch, None).unwrap(), path)
     }
 
-    /// Many threads append to one account at once: whoever finds the writer free writes,
-    /// the others leave their entries to it or to the writer thread. Every append is
-    /// acknowledged, and the chain holds every entry once, each thread's in its order.
+    /// Many threads append to one account at once: every append is acknowledged, and the
+    /// chain holds every entry once, each thread's in its order.
     #[test]
     fn concurrent_appends_are_all_committed_in_one_chain() {
         let dir = tempfile::tempdir().unwrap();
@@ -770,23 +654,6 @@ mod tests {
                 .unwrap();
             assert_eq!(steps, (1..=appends * per).collect::<Vec<_>>(), "session {t}");
         }
-    }
-
-    /// A write that panicked may have left its transaction open: the writer is not used
-    /// again, and every later append fails with an error saying so (none is acknowledged).
-    #[test]
-    fn after_a_panicked_write_every_append_fails() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ledger, _) = sqlite_ledger(&dir, 64);
-        ledger.append(entries(1, 0, 2)).blocking_recv().unwrap().unwrap();
-        let shared = ledger.shared.clone();
-        let _ = std::thread::spawn(move || {
-            let _writer = shared.writer.lock().unwrap();
-            panic!("a write panics");
-        })
-        .join();
-        let e = ledger.append(entries(1, 2, 2)).blocking_recv().unwrap().unwrap_err();
-        assert!(e.contains("restart the server"), "{e}");
     }
 
     #[test]
