@@ -29,54 +29,12 @@ pub enum HalfError {
 
 /// `x` rounded to the nearest f16 (ties to even), as its bits; beyond the f16 range, infinity.
 pub fn f16_bits(x: f32) -> u16 {
-    let b = x.to_bits();
-    let sign = ((b >> 16) & 0x8000) as u16;
-    let exp = ((b >> 23) & 0xff) as i32;
-    let man = b & 0x7f_ffff;
-    if exp == 0xff {
-        return sign | 0x7c00 | if man != 0 { 0x200 } else { 0 };
-    }
-    let e = exp - 127 + 15;
-    if e >= 0x1f {
-        return sign | 0x7c00;
-    }
-    if e <= 0 {
-        // Subnormal in f16 (or zero): units of 2^-24.
-        if e < -10 {
-            return sign;
-        }
-        let m = man | 0x80_0000;
-        let shift = (14 - e) as u32;
-        let mut h = m >> shift;
-        let rem = m & ((1 << shift) - 1);
-        let halfway = 1 << (shift - 1);
-        if rem > halfway || (rem == halfway && h & 1 == 1) {
-            h += 1;
-        }
-        return sign | h as u16;
-    }
-    let mut h = ((e as u32) << 10) | (man >> 13);
-    let rem = man & 0x1fff;
-    if rem > 0x1000 || (rem == 0x1000 && h & 1 == 1) {
-        // A carry into the exponent is the right rounding (up to infinity at the top).
-        h += 1;
-    }
-    sign | h as u16
+    half::f16::from_f32(x).to_bits()
 }
 
 /// The f16 with bits `h`, widened to f32 (exact).
 pub fn f16_value(h: u16) -> f32 {
-    let sign = u32::from(h & 0x8000) << 16;
-    let exp = u32::from((h >> 10) & 0x1f);
-    let man = u32::from(h & 0x3ff);
-    match exp {
-        0 => {
-            let v = man as f32 * f32::from_bits(0x3380_0000); // 2^-24
-            if sign != 0 { -v } else { v }
-        }
-        0x1f => f32::from_bits(sign | 0x7f80_0000 | (man << 13)),
-        _ => f32::from_bits(sign | ((exp + 112) << 23) | (man << 13)),
-    }
+    half::f16::from_bits(h).to_f32()
 }
 
 /// The safetensors bytes of `net`'s parameters rounded to f16, with `metadata` in the header.
