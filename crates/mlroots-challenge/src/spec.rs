@@ -697,6 +697,26 @@ fn check_artefact(s: &SubSpec, eval_env: Option<&EnvRef>, r: &mut Report<'_>, sp
         if a.arch.is_none() {
             r.span(&at, format!("{sid}: weights need artefact.arch, the fixed architecture"));
         }
+        // The judge plays the weights on the eval environment: the declared network must read
+        // its observation and choose among its actions.
+        if let (Some(arch), Some(env)) = (&a.arch, eval_env)
+            && let Ok(made) = env.make()
+        {
+            let (obs, actions) =
+                (made.observation_space().flat_len(), made.action_space().n as usize);
+            if arch.input_len() != obs || arch.output_len() != actions {
+                r.span(
+                    &at,
+                    format!(
+                        "{sid}: artefact.arch reads {} values and has {} outputs, but {} observes \
+                         {obs} values and has {actions} actions; declare a network that fits it",
+                        arch.input_len(),
+                        arch.output_len(),
+                        env.id
+                    ),
+                );
+            }
+        }
         if a.max_relative_change.is_some() && a.agent.is_none() {
             r.span(
                 &at,

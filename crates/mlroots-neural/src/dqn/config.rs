@@ -74,6 +74,18 @@ pub struct DqnConfig {
     /// Multiplies every observation value before the network sees it (and as saved: the saved
     /// network includes it in its first layer, so a policy reads raw observations).
     pub obs_scale: f64,
+    /// Double DQN (van Hasselt et al. 2016): the online network picks the next action, the
+    /// target network values it (false: the target network's own maximum).
+    pub double: bool,
+    /// n-step returns (1 to 32): each stored transition sums the discounted rewards of up to
+    /// `n_step` steps of one copy and bootstraps from the observation after them with γⁿ.
+    pub n_step: u32,
+    /// The learning rate after `lr_decay` environment steps, falling linearly from `lr`
+    /// (`None`: constant).
+    pub lr_end: Option<f64>,
+    /// Environment steps (all copies together) over which the learning rate falls to `lr_end`
+    /// (0: `lr_end` from the start).
+    pub lr_decay: u64,
 }
 
 impl Default for DqnConfig {
@@ -97,6 +109,10 @@ impl Default for DqnConfig {
             hidden: vec![128, 128],
             convs: vec![Conv { channels: 16, kernel: 4, stride: 4 }],
             obs_scale: 1.0,
+            double: false,
+            n_step: 1,
+            lr_end: None,
+            lr_decay: 0,
         }
     }
 }
@@ -164,6 +180,7 @@ impl DqnConfig {
         let json = match key {
             "hidden" => serde_json::to_value(parse_widths(value).map_err(bad)?),
             "convs" => serde_json::to_value(parse_convs(value).map_err(bad)?),
+            "lr_end" if value == "none" => Ok(serde_json::Value::Null),
             _ => Ok(text_value(value)),
         }
         .expect("plain values serialise");
@@ -209,6 +226,10 @@ impl DqnConfig {
         )?;
         check("n_envs", self.n_envs as f64, (1..=256).contains(&self.n_envs), "1 to 256")?;
         check("obs_scale", self.obs_scale, self.obs_scale != 0.0, "a finite non-zero number")?;
+        check("n_step", f64::from(self.n_step), (1..=32).contains(&self.n_step), "1 to 32")?;
+        if let Some(end) = self.lr_end {
+            check("lr_end", end, end > 0.0, "> 0 (or none: a constant learning rate)")?;
+        }
         if self.hidden.contains(&0) {
             return Err(ConfigError::OutOfRange {
                 key: "hidden",
@@ -224,6 +245,15 @@ impl DqnConfig {
             });
         }
         Ok(())
+    }
+
+    /// The learning rate after `step` environment steps (all copies together).
+    pub fn lr_at(&self, step: u64) -> f64 {
+        match self.lr_end {
+            None => self.lr,
+            Some(end) if step >= self.lr_decay => end,
+            Some(end) => self.lr + (end - self.lr) * (step as f64 / self.lr_decay as f64),
+        }
     }
 
     /// ε after `step` environment steps (all copies together).
