@@ -210,7 +210,7 @@ fn the_shipped_screen_dqn_shows_the_treacherous_signature() {
 }
 
 /// The rebuild of `assets/treacherous-screen-dqn`: the preset from scratch (seed 0, 1.2M steps,
-/// about 9 min in release on the 2-core machine when it is quiet) reaches the same signature and
+/// 11 min of wall time in release on the shared 2-core machine) reaches the same signature and
 /// return. The example prints the greedy signature every 120k steps and writes the network:
 /// `mlroots train dqn treacherous-turn --opt obs=screen --preset treacherous-screen --out DIR`
 /// `cargo run --release -p mlroots-neural --example treacherous_screen -- 1200000 0 DIR`
