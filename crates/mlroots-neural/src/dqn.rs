@@ -1,7 +1,9 @@
 //! DQN (Mnih et al. 2015): a Q-network trained from a replay buffer against a target network,
 //! with Adam, a Huber or squared loss and ε-greedy exploration on a linear schedule, stepping
 //! several copies of the environment in turn. An MLP reads vector observations, a small CNN
-//! reads image observations (a 2-D box).
+//! reads image observations (a 2-D box). Optional: double DQN (van Hasselt et al. 2016),
+//! n-step returns and a linear learning-rate decay (the `treacherous-screen` preset uses all
+//! three).
 //!
 //! Deterministic per seed: the network is initialised by [`Net::init`] from the learner's
 //! stream, minibatches and exploration draw from the same stream, environment copy `i` is first
