@@ -111,6 +111,14 @@ fn weights_of_the_declared_architecture_are_evaluated_greedily() {
         + "[sub.artefact]\nmax_bytes = 10\n";
     let d = spec::parse("c.toml", &no_arch, "# t".into()).unwrap_err();
     assert!(d.iter().any(|d| d.message.contains("artefact.arch")), "{d:?}");
+    // A lint error when the declared network does not fit the eval environment.
+    let (head, tail) = MAZES.rsplit_once("arch = ").unwrap();
+    let wide = format!("{head}arch = {}", tail.replace("inputs = 161", "inputs = 160"));
+    let d = spec::parse("c.toml", &wide, "# t".into()).unwrap_err();
+    assert!(
+        d.iter().any(|d| d.message.contains("takes 160 inputs") && d.message.contains("161")),
+        "{d:?}"
+    );
 }
 
 #[test]

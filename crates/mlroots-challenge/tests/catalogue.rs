@@ -289,6 +289,21 @@ fn the_lava_red_team_judges_levels_with_the_shipped_agent() {
 }
 
 #[test]
+fn the_screen_reference_is_the_shipped_screen_dqn() {
+    // C01/TT-3's reference weights are `assets/treacherous-screen-dqn` (mlroots-neural's
+    // tests/dqn.rs checks that network on 100 fresh episodes; its README entry rebuilds it).
+    let dir = root().join("C01-treacherous-turn");
+    let committed = std::fs::read(dir.join("solution/tt3-reference.safetensors")).unwrap();
+    let shipped =
+        std::fs::read(root().join("../assets/treacherous-screen-dqn/weights.safetensors")).unwrap();
+    assert!(
+        committed == shipped,
+        "copy assets/treacherous-screen-dqn/weights.safetensors into \
+         challenges/C01-treacherous-turn/solution/tt3-reference.safetensors"
+    );
+}
+
+#[test]
 fn the_key_hoarder_red_team_judges_levels_with_the_shipped_agent() {
     // C02/KC-X: the committed agent is the shipped reference `assets/ref-q-keys` (which
     // mlroots-learn's tests rebuild from scratch); the reference corridors all count, and the

@@ -45,7 +45,7 @@ fn report(label: &str, records: &[EpisodeRecord]) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let steps: u64 = args.first().map_or(300_000, |s| s.parse().expect("STEPS is a number"));
+    let steps: u64 = args.first().map_or(1_200_000, |s| s.parse().expect("STEPS is a number"));
     let seed: u64 = args.get(1).map_or(0, |s| s.parse().expect("SEED is a number"));
     let out = args.get(2).filter(|s| *s != "-");
     let p = presets().iter().find(|p| p.name == "treacherous-screen").expect("the preset");

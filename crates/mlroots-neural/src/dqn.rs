@@ -1,7 +1,9 @@
 //! DQN (Mnih et al. 2015): a Q-network trained from a replay buffer against a target network,
 //! with Adam, a Huber or squared loss and ε-greedy exploration on a linear schedule, stepping
 //! several copies of the environment in turn. An MLP reads vector observations, a small CNN
-//! reads image observations (a 2-D box).
+//! reads image observations (a 2-D box). Optional: double DQN (van Hasselt et al. 2016),
+//! n-step returns and a linear learning-rate decay (the `treacherous-screen` preset uses all
+//! three).
 //!
 //! Deterministic per seed: the network is initialised by [`Net::init`] from the learner's
 //! stream, minibatches and exploration draw from the same stream, environment copy `i` is first
@@ -140,6 +142,25 @@ struct EnvCopy {
     seed: u64,
     steps: u32,
     ret: f64,
+    /// n-step returns: the copy's last steps not yet stored (observation, action, reward),
+    /// oldest first.
+    pending: std::collections::VecDeque<(Vec<f32>, u32, f32)>,
+}
+
+/// Stores the oldest pending step of a copy as one transition spanning every pending step:
+/// its discounted rewards, bootstrapped from `next_obs` (the observation after the newest).
+fn store_oldest(
+    buffer: &mut ReplayBuffer,
+    pending: &mut std::collections::VecDeque<(Vec<f32>, u32, f32)>,
+    gamma: f32,
+    next_obs: &[f32],
+    terminated: bool,
+) {
+    let span = pending.len() as u32;
+    let reward = pending.iter().rev().fold(0.0f32, |acc, (_, _, r)| r + gamma * acc);
+    if let Some((obs, action, _)) = pending.pop_front() {
+        buffer.push_span(&obs, action, reward, next_obs, terminated, span);
+    }
 }
 
 /// A DQN learner in training; [`train`] wraps it. Keeping one lets a caller train in stages
@@ -182,6 +203,7 @@ impl DqnLearner {
                     seed: copy_seed(seed, i),
                     steps: 0,
                     ret: 0.0,
+                    pending: std::collections::VecDeque::new(),
                 }
             })
             .collect();
@@ -262,6 +284,8 @@ impl DqnLearner {
                 c.ret = 0.0;
             }
         }
+        let n_step = self.cfg.n_step as usize;
+        let gamma = self.cfg.gamma as f32;
         while !budget.exhausted(steps, episodes) {
             let eps = self.cfg.epsilon_at(self.steps);
             // Which copies explore, then one forward pass for the greedy ones.
@@ -290,7 +314,30 @@ impl DqnLearner {
                 steps += 1;
                 self.steps += 1;
                 let scaled = |v: &[f32]| -> Vec<f32> { v.iter().map(|x| x * scale).collect() };
-                if scale == 1.0 {
+                if n_step > 1 {
+                    c.pending.push_back((scaled(&c.obs), action, step.reward as f32));
+                    let next = scaled(&c.next_obs);
+                    if c.pending.len() == n_step {
+                        store_oldest(
+                            &mut self.buffer,
+                            &mut c.pending,
+                            gamma,
+                            &next,
+                            step.terminated,
+                        );
+                    }
+                    if step.done() {
+                        while !c.pending.is_empty() {
+                            store_oldest(
+                                &mut self.buffer,
+                                &mut c.pending,
+                                gamma,
+                                &next,
+                                step.terminated,
+                            );
+                        }
+                    }
+                } else if scale == 1.0 {
                     self.buffer.push(
                         &c.obs,
                         action,
@@ -340,13 +387,27 @@ impl DqnLearner {
         let next = self.trainer.target_values(&self.batch.next_obs, b);
         let n = self.actions as usize;
         let gamma = self.cfg.gamma as f32;
+        // Double DQN: the online network chooses the next action, the target network values it.
+        let chooser = if self.cfg.double {
+            self.trainer.q_values(&self.batch.next_obs, b)
+        } else {
+            Vec::new()
+        };
         let targets: Vec<f32> = (0..b)
             .map(|k| {
-                let best =
-                    next[k * n..(k + 1) * n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                self.batch.rewards[k] + gamma * (1.0 - self.batch.terminated[k]) * best
+                let row = &next[k * n..(k + 1) * n];
+                let best = if self.cfg.double {
+                    row[argmax(&chooser[k * n..(k + 1) * n])]
+                } else {
+                    row.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+                };
+                let discount = gamma.powi(self.batch.spans[k] as i32);
+                self.batch.rewards[k] + discount * (1.0 - self.batch.terminated[k]) * best
             })
             .collect();
+        if self.cfg.lr_end.is_some() {
+            self.trainer.set_lr(self.cfg.lr_at(self.steps));
+        }
         let loss = match self.cfg.loss {
             Loss::Huber => TdLoss::Huber,
             Loss::Mse => TdLoss::Mse,
@@ -378,5 +439,51 @@ impl Policy for GreedyNet {
     fn act(&mut self, obs: &[f32], _info: &mlroots_env::Info) -> mlroots_env::Action {
         self.net.forward(obs, &mut self.out);
         argmax(&self.out) as mlroots_env::Action
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn n_step_transitions_sum_discounted_rewards_and_flush_at_the_end() {
+        let mut buffer = ReplayBuffer::new(10, 1);
+        let mut pending: std::collections::VecDeque<(Vec<f32>, u32, f32)> =
+            [(vec![0.0], 0, 1.0), (vec![1.0], 1, 2.0), (vec![2.0], 2, 3.0)].into_iter().collect();
+        // A full window of 3: 1 + 0.5·2 + 0.25·3, bootstrapped with γ³.
+        store_oldest(&mut buffer, &mut pending, 0.5, &[9.0], false);
+        // The episode ends: the two steps left are stored with shorter spans.
+        store_oldest(&mut buffer, &mut pending, 0.5, &[9.0], true);
+        store_oldest(&mut buffer, &mut pending, 0.5, &[9.0], true);
+        assert!(pending.is_empty());
+        let mut batch = Batch::default();
+        buffer.sample(60, &mut Rng::seed_from_u64(0), &mut batch);
+        for k in 0..60 {
+            let (obs, r, span, term) =
+                (batch.obs[k], batch.rewards[k], batch.spans[k], batch.terminated[k]);
+            let expected = match batch.actions[k] {
+                0 => (0.0, 2.75, 3, 0.0),
+                1 => (1.0, 3.5, 2, 1.0),
+                _ => (2.0, 3.0, 1, 1.0),
+            };
+            assert_eq!((obs, r, span, term), expected);
+            assert_eq!(batch.next_obs[k], 9.0);
+        }
+    }
+
+    #[test]
+    fn the_learning_rate_falls_linearly_when_asked() {
+        let mut cfg = DqnConfig::default();
+        assert_eq!(cfg.lr_at(1_000_000), cfg.lr);
+        cfg.set("lr_decay", "100").unwrap();
+        cfg.set("lr_end", "1e-4").unwrap();
+        assert_eq!(cfg.lr_at(0), 1e-3);
+        assert!((cfg.lr_at(50) - 5.5e-4).abs() < 1e-12);
+        assert_eq!(cfg.lr_at(100), 1e-4);
+        cfg.set("lr_end", "none").unwrap();
+        assert_eq!(cfg.lr_at(100), 1e-3);
+        assert!(cfg.set("n_step", "0").is_err());
+        assert!(cfg.set("lr_end", "-1").is_err());
     }
 }

@@ -359,6 +359,11 @@ impl QTrainer {
         }
     }
 
+    /// Sets Adam's learning rate for the next steps (a schedule).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.adam.lr = lr;
+    }
+
     /// Copies the online network into the target network.
     pub fn sync_target(&mut self) {
         self.target = QNet::from_parts(

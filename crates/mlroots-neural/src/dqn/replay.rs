@@ -18,9 +18,13 @@ pub struct Batch {
     /// 1.0 where the step terminated the episode (no bootstrap), else 0.0. A truncation by the
     /// time limit is not a termination.
     pub terminated: Vec<f32>,
+    /// The environment steps each transition spans (1, or up to `n` for n-step returns): the
+    /// bootstrap is discounted by γ to this power.
+    pub spans: Vec<u32>,
 }
 
-/// A fixed-capacity ring of transitions `(s, a, r, s′, terminated)`.
+/// A fixed-capacity ring of transitions `(s, a, r, s′, terminated, span)`: `r` is the
+/// discounted reward over `span` environment steps and `s′` the observation after them.
 #[derive(Clone, Debug)]
 pub struct ReplayBuffer {
     obs_len: usize,
@@ -32,6 +36,7 @@ pub struct ReplayBuffer {
     actions: Vec<u32>,
     rewards: Vec<f32>,
     terminated: Vec<f32>,
+    spans: Vec<u32>,
 }
 
 impl ReplayBuffer {
@@ -48,6 +53,7 @@ impl ReplayBuffer {
             actions: vec![0; capacity],
             rewards: vec![0.0; capacity],
             terminated: vec![0.0; capacity],
+            spans: vec![1; capacity],
         }
     }
 
@@ -61,7 +67,7 @@ impl ReplayBuffer {
         self.len == 0
     }
 
-    /// Adds a transition, overwriting the oldest when full.
+    /// Adds a one-step transition, overwriting the oldest when full.
     pub fn push(
         &mut self,
         obs: &[f32],
@@ -70,6 +76,20 @@ impl ReplayBuffer {
         next_obs: &[f32],
         terminated: bool,
     ) {
+        self.push_span(obs, action, reward, next_obs, terminated, 1);
+    }
+
+    /// Adds a transition spanning `span` environment steps (`reward` their discounted sum,
+    /// `next_obs` the observation after the last), overwriting the oldest when full.
+    pub fn push_span(
+        &mut self,
+        obs: &[f32],
+        action: u32,
+        reward: f32,
+        next_obs: &[f32],
+        terminated: bool,
+        span: u32,
+    ) {
         let i = self.next;
         let row = i * self.obs_len..(i + 1) * self.obs_len;
         self.obs[row.clone()].copy_from_slice(obs);
@@ -77,6 +97,7 @@ impl ReplayBuffer {
         self.actions[i] = action;
         self.rewards[i] = reward;
         self.terminated[i] = if terminated { 1.0 } else { 0.0 };
+        self.spans[i] = span;
         self.next = (i + 1) % self.capacity;
         self.len = (self.len + 1).min(self.capacity);
     }
@@ -93,6 +114,7 @@ impl ReplayBuffer {
         out.actions.clear();
         out.rewards.clear();
         out.terminated.clear();
+        out.spans.clear();
         for _ in 0..size {
             let i = rng.below(self.len as u32) as usize;
             let row = i * self.obs_len..(i + 1) * self.obs_len;
@@ -101,6 +123,7 @@ impl ReplayBuffer {
             out.actions.push(self.actions[i]);
             out.rewards.push(self.rewards[i]);
             out.terminated.push(self.terminated[i]);
+            out.spans.push(self.spans[i]);
         }
     }
 }
@@ -128,6 +151,7 @@ mod tests {
             assert_eq!(batch.next_obs[2 * k + 1], a as f32 + 1.0);
             assert_eq!(batch.rewards[k], a as f32);
             assert_eq!(batch.terminated[k], if a == 4 { 1.0 } else { 0.0 });
+            assert_eq!(batch.spans[k], 1);
         }
         let mut again = Batch::default();
         buf.sample(200, &mut Rng::seed_from_u64(1), &mut again);
