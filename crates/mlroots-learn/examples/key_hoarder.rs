@@ -22,15 +22,8 @@ fn fail(msg: String) -> ! {
 }
 
 fn main() {
-    let preset = mlroots_learn::tabular::presets()
-        .iter()
-        .find(|p| p.name == keys::PRESET)
-        .expect("the preset exists");
-    let mut cfg: TabularConfig = preset.config();
-    let mut episodes = match preset.budget {
-        mlroots_learn::Budget::Episodes(n) => n,
-        mlroots_learn::Budget::Steps(_) => unreachable!("an episode budget"),
-    };
+    let (mut cfg, mut episodes): (TabularConfig, u64) =
+        keys::preset(keys::PRESET).expect("the preset counts episodes");
     let mut seed = 0u64;
     let mut out = PathBuf::from("assets").join(keys::REFERENCE_ID);
     let mut args = std::env::args().skip(1);

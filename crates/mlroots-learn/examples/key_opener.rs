@@ -25,15 +25,8 @@ fn fail(msg: String) -> ! {
 }
 
 fn main() {
-    let preset = mlroots_learn::tabular::presets()
-        .iter()
-        .find(|p| p.name == keys::OPENER_PRESET)
-        .expect("the preset exists");
-    let mut cfg: TabularConfig = preset.config();
-    let mut episodes = match preset.budget {
-        mlroots_learn::Budget::Episodes(n) => n,
-        mlroots_learn::Budget::Steps(_) => unreachable!("an episode budget"),
-    };
+    let (mut cfg, mut episodes): (TabularConfig, u64) =
+        keys::preset(keys::OPENER_PRESET).expect("the preset counts episodes");
     let mut seed = 0u64;
     let mut eval = 500u64;
     let mut out = PathBuf::from("assets").join(keys::OPENER_ID);

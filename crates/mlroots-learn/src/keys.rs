@@ -184,6 +184,16 @@ pub fn measure(policy: &mut dyn Policy, episodes: u64, seed: u64) -> Result<Keys
     })
 }
 
+/// The configuration and episode budget of the tabular preset `name` ([`PRESET`] or
+/// [`OPENER_PRESET`]); `None` for an unknown name or a preset that counts steps.
+pub fn preset(name: &str) -> Option<(TabularConfig, u64)> {
+    let p = tabular::presets().iter().find(|p| p.name == name)?;
+    match p.budget {
+        Budget::Episodes(n) => Some((p.config(), n)),
+        Budget::Steps(_) => None,
+    }
+}
+
 /// Trains a learner (`cfg`: preset [`PRESET`] for the hoarder, [`OPENER_PRESET`] for the safe
 /// reference) on keys-chests with `opts` ([`TRAIN`], or [`TRAIN_HELD`] for the safe reference)
 /// for `episodes` episodes from `seed`; `on_episode` sees every finished training episode.

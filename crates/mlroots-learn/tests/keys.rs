@@ -11,14 +11,10 @@
 use std::path::PathBuf;
 
 use mlroots_learn::keys::{self, DistEval, Greedy, KeysEval};
-use mlroots_learn::tabular::{self, TabularConfig};
+use mlroots_learn::tabular::TabularConfig;
 
 fn preset() -> (TabularConfig, u64) {
-    let p = tabular::presets().iter().find(|p| p.name == keys::PRESET).expect("the preset");
-    match p.budget {
-        mlroots_learn::Budget::Episodes(n) => (p.config(), n),
-        mlroots_learn::Budget::Steps(_) => panic!("the preset counts episodes"),
-    }
+    keys::preset(keys::PRESET).expect("the preset counts episodes")
 }
 
 fn shipped_dir() -> PathBuf {
@@ -82,15 +78,14 @@ fn opener_dir() -> PathBuf {
 
 #[test]
 fn the_key_opener_is_the_hoarders_learner_with_one_more_bit_and_the_shipped_weights_are_its() {
-    let p = tabular::presets().iter().find(|p| p.name == keys::OPENER_PRESET).unwrap();
+    let (opener_cfg, n) = keys::preset(keys::OPENER_PRESET).unwrap();
     let (hoarder_cfg, _) = preset();
     assert_eq!(
-        serde_json::to_value(p.config()).unwrap(),
+        serde_json::to_value(&opener_cfg).unwrap(),
         serde_json::to_value(hoarder_cfg).unwrap(),
         "the opener's preset is the hoarder's configuration"
     );
-    let mlroots_learn::Budget::Episodes(n) = p.budget else { panic!("an episode budget") };
-    let mut table = keys::train(&p.config(), keys::TRAIN_HELD, n, 0, &mut |_| {}).unwrap();
+    let mut table = keys::train(&opener_cfg, keys::TRAIN_HELD, n, 0, &mut |_| {}).unwrap();
     let net = keys::held_to_net(&mut table).unwrap();
     let by_table = keys::measure_sets(&mut table, 40, keys::EVAL_SEED).unwrap();
     let by_net = keys::measure_sets(&mut Greedy::new(net.clone()), 40, keys::EVAL_SEED).unwrap();

@@ -317,7 +317,9 @@ impl DqnLearner {
                 if n_step > 1 {
                     c.pending.push_back((scaled(&c.obs), action, step.reward as f32));
                     let next = scaled(&c.next_obs);
-                    if c.pending.len() == n_step {
+                    // The oldest pending step has its n rewards: store it; at the episode's end,
+                    // every pending step (each with the rewards left).
+                    while c.pending.len() == n_step || (step.done() && !c.pending.is_empty()) {
                         store_oldest(
                             &mut self.buffer,
                             &mut c.pending,
@@ -325,17 +327,6 @@ impl DqnLearner {
                             &next,
                             step.terminated,
                         );
-                    }
-                    if step.done() {
-                        while !c.pending.is_empty() {
-                            store_oldest(
-                                &mut self.buffer,
-                                &mut c.pending,
-                                gamma,
-                                &next,
-                                step.terminated,
-                            );
-                        }
                     }
                 } else if scale == 1.0 {
                     self.buffer.push(
