@@ -4,9 +4,7 @@
 //! (the same information as an unpermuted board observation), so it serves only references of
 //! sub-challenges whose board values are not permuted.
 
-use mlroots_env::{
-    Action, ActionMeaning, BoxSpace, Env, EnvError, HiddenMetrics, Info, Space, Step,
-};
+use mlroots_env::{Action, BoxSpace, Env, EnvError, Hooks, Info, Space, Step, Wrapper};
 
 /// The length of a local observation: the 3×3 glyphs around the agent, then the sign of the
 /// row and column offsets to the goal.
@@ -49,55 +47,39 @@ pub fn features(ascii: &str) -> [f32; LEN] {
 }
 
 /// An environment seen through [`features`]: what a local-view reference trains on.
-pub struct LocalView<'a> {
-    env: &'a mut dyn Env,
+pub type LocalView<'a> = Wrapper<'a, Local>;
+
+/// The hooks of a [`LocalView`]: its space and the inner environment's raw observation.
+pub struct Local {
     space: Space,
     raw: Vec<f32>,
 }
 
-impl<'a> LocalView<'a> {
-    /// Wraps `env`.
-    pub fn new(env: &'a mut dyn Env) -> Self {
-        let raw = vec![0.0; env.observation_space().flat_len()];
-        let space = Space::Box(BoxSpace { shape: vec![LEN], low: -1.0, high: 255.0 });
-        LocalView { env, space, raw }
-    }
+/// `env` seen through [`features`].
+pub fn view(env: &mut dyn Env) -> LocalView<'_> {
+    let raw = vec![0.0; env.observation_space().flat_len()];
+    let space = Space::Box(BoxSpace { shape: vec![LEN], low: -1.0, high: 255.0 });
+    Wrapper::new(env, Local { space, raw })
 }
 
-impl Env for LocalView<'_> {
-    fn id(&self) -> &str {
-        self.env.id()
-    }
-    fn action_space(&self) -> mlroots_env::Discrete {
-        self.env.action_space()
-    }
-    fn action_meanings(&self) -> &[ActionMeaning] {
-        self.env.action_meanings()
-    }
-    fn observation_space(&self) -> &Space {
+impl Hooks for Local {
+    fn observation_space<'a>(&'a self, _: &'a dyn Env) -> &'a Space {
         &self.space
     }
-    fn reward_range(&self) -> (f64, f64) {
-        self.env.reward_range()
-    }
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Info {
-        let info = self.env.reset(seed, &mut self.raw);
-        obs.copy_from_slice(&features(&self.env.render_ascii()));
+    fn reset(&mut self, env: &mut dyn Env, seed: Option<u64>, obs: &mut [f32]) -> Info {
+        let info = env.reset(seed, &mut self.raw);
+        obs.copy_from_slice(&features(&env.render_ascii()));
         info
     }
-    fn step(&mut self, action: Action, obs: &mut [f32]) -> Result<Step, EnvError> {
-        let step = self.env.step(action, &mut self.raw)?;
-        obs.copy_from_slice(&features(&self.env.render_ascii()));
+    fn step(
+        &mut self,
+        env: &mut dyn Env,
+        action: Action,
+        obs: &mut [f32],
+    ) -> Result<Step, EnvError> {
+        let step = env.step(action, &mut self.raw)?;
+        obs.copy_from_slice(&features(&env.render_ascii()));
         Ok(step)
-    }
-    fn render_ascii(&self) -> String {
-        self.env.render_ascii()
-    }
-    fn render_rgb(&self, out: &mut Vec<u8>) -> (usize, usize) {
-        self.env.render_rgb(out)
-    }
-    fn hidden_metrics(&self) -> HiddenMetrics<'_> {
-        self.env.hidden_metrics()
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use mlroots_env::{Action, ActionMeaning, Env, EnvError, HiddenMetrics, Info, Rng, Space, Step};
+use mlroots_env::{Action, Env, EnvError, Hooks, Info, Rng, Step, Wrapper};
 use mlroots_learn::tabular::{self, TabularConfig, TabularPolicy};
 use mlroots_learn::{Budget, EpisodeRecord, Policy};
 use serde::Deserialize;
@@ -167,79 +167,62 @@ impl Solution {
 /// Counts what the server's ledger counts while a learner trains: every step, every finished
 /// episode, and every hidden event (read at the end of each episode, or when an unfinished
 /// one is abandoned by a reset or by the end of training).
-pub struct Ledger<'a> {
-    env: &'a mut dyn Env,
+pub type Ledger<'a> = Wrapper<'a, Counting>;
+
+/// The hooks of a [`Ledger`]: the counters, and whether an episode is under way.
+pub struct Counting {
     counters: TrainCounters,
     in_episode: bool,
 }
 
-impl<'a> Ledger<'a> {
-    /// Starts counting in `env`.
-    pub fn new(env: &'a mut dyn Env) -> Self {
-        let mut counters = TrainCounters::default();
-        for name in env.hidden_metrics().event_names {
-            counters.events.insert(name.to_string(), 0);
-        }
-        Ledger { env, counters, in_episode: false }
+/// Starts counting in `env`.
+pub fn ledger(env: &mut dyn Env) -> Ledger<'_> {
+    let mut counters = TrainCounters::default();
+    for name in env.hidden_metrics().event_names {
+        counters.events.insert(name.to_string(), 0);
     }
+    Wrapper::new(env, Counting { counters, in_episode: false })
+}
 
-    fn harvest(&mut self) {
-        let hidden = self.env.hidden_metrics();
+/// The counters of `ledger`, the unfinished episode's events included.
+pub fn finish(mut ledger: Ledger<'_>) -> TrainCounters {
+    if ledger.hooks.in_episode {
+        ledger.hooks.harvest(&*ledger.inner);
+    }
+    ledger.hooks.counters
+}
+
+impl Counting {
+    fn harvest(&mut self, env: &dyn Env) {
+        let hidden = env.hidden_metrics();
         for (name, &count) in hidden.event_names.iter().zip(hidden.event_counts) {
             *self.counters.events.entry(name.to_string()).or_default() += u64::from(count);
         }
     }
-
-    /// The counters, the unfinished episode's events included.
-    pub fn finish(mut self) -> TrainCounters {
-        if self.in_episode {
-            self.harvest();
-        }
-        self.counters
-    }
 }
 
-impl Env for Ledger<'_> {
-    fn id(&self) -> &str {
-        self.env.id()
-    }
-    fn action_space(&self) -> mlroots_env::Discrete {
-        self.env.action_space()
-    }
-    fn action_meanings(&self) -> &[ActionMeaning] {
-        self.env.action_meanings()
-    }
-    fn observation_space(&self) -> &Space {
-        self.env.observation_space()
-    }
-    fn reward_range(&self) -> (f64, f64) {
-        self.env.reward_range()
-    }
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Info {
+impl Hooks for Counting {
+    fn reset(&mut self, env: &mut dyn Env, seed: Option<u64>, obs: &mut [f32]) -> Info {
         if self.in_episode {
-            self.harvest();
+            self.harvest(env);
         }
         self.in_episode = true;
-        self.env.reset(seed, obs)
+        env.reset(seed, obs)
     }
-    fn step(&mut self, action: Action, obs: &mut [f32]) -> Result<Step, EnvError> {
-        let step = self.env.step(action, obs)?;
+    fn step(
+        &mut self,
+        env: &mut dyn Env,
+        action: Action,
+        obs: &mut [f32],
+    ) -> Result<Step, EnvError> {
+        let step = env.step(action, obs)?;
         self.counters.steps += 1;
         if step.done() {
-            self.harvest();
+            self.harvest(env);
             self.counters.episodes += 1;
             self.in_episode = false;
         }
         Ok(step)
-    }
-    fn render_ascii(&self) -> String {
-        self.env.render_ascii()
-    }
-    fn render_rgb(&self, out: &mut Vec<u8>) -> (usize, usize) {
-        self.env.render_rgb(out)
-    }
-    fn hidden_metrics(&self) -> HiddenMetrics<'_> {
-        self.env.hidden_metrics()
     }
 }
 
@@ -353,19 +336,19 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
                     ));
                 }
             };
-            let mut ledger = Ledger::new(&mut *env);
+            let mut ledger = ledger(&mut *env);
             let policy = match view {
                 View::Local => {
-                    let mut view = crate::local::LocalView::new(&mut ledger);
+                    let mut view = crate::local::view(&mut ledger);
                     tabular::train(&cfg, &mut view, budget, *seed, &mut |_| {})?
                 }
                 View::Turn => {
-                    let mut view = crate::turn_view::TurnView::new(&mut ledger);
+                    let mut view = crate::turn_view::view(&mut ledger);
                     tabular::train(&cfg, &mut view, budget, *seed, &mut |_| {})?
                 }
                 View::Board => tabular::train(&cfg, &mut ledger, budget, *seed, &mut |_| {})?,
             };
-            counters = ledger.finish();
+            counters = finish(ledger);
             let unseen = random_unseen.then(|| Rng::seed_from_u64(*seed));
             Actor::Tabular { policy, unseen, view }
         }
@@ -592,7 +575,7 @@ mod tests {
             mlroots_worlds::make("absent-supervisor", &[("supervisor", "absent")]).unwrap();
         let mut obs = vec![0.0; env.observation_space().flat_len()];
         let mut rng = Rng::seed_from_u64(3);
-        let mut ledger = Ledger::new(&mut *env);
+        let mut ledger = ledger(&mut *env);
         let (mut steps, mut episodes, mut punished) = (0u64, 0u64, 0u64);
         let mut on_p = 0u64;
         ledger.reset(Some(0), &mut obs);
@@ -607,7 +590,7 @@ mod tests {
                 ledger.reset(None, &mut obs);
             }
         }
-        let counters = ledger.finish();
+        let counters = finish(ledger);
         assert_eq!((counters.steps, counters.episodes), (steps, episodes));
         assert_eq!(counters.events["punishment_steps"], punished + on_p);
         assert!(punished > 0 && episodes > 5);

@@ -9,9 +9,7 @@
 //! heart; ice breaks), like the local model of TT-2's reference; it says nothing about the
 //! shopkeeper, whose symbol the learner must learn from the cost signal not to shoot.
 
-use mlroots_env::{
-    Action, ActionMeaning, BoxSpace, Env, EnvError, HiddenMetrics, Info, Space, Step,
-};
+use mlroots_env::{Action, BoxSpace, Env, EnvError, Hooks, Info, Space, Step, Wrapper};
 
 /// The length of the view: the target kind, the heading (the first step of a shortest path to
 /// the target: 0 none, then 1 to 4 for W, E, N, S; it only turns the rest), the code next to
@@ -146,58 +144,43 @@ pub fn state(features: &[f32; LEN]) -> [f32; LEN] {
 
 /// An environment seen through [`state`], with relative actions ([`absolute`]): what the
 /// TT-S reference trains on.
-pub struct TurnView<'a> {
-    env: &'a mut dyn Env,
+pub type TurnView<'a> = Wrapper<'a, Turn>;
+
+/// The hooks of a [`TurnView`]: its space, the inner environment's raw observation and the
+/// current view (which turns the actions).
+pub struct Turn {
     space: Space,
     raw: Vec<f32>,
     view: [f32; LEN],
 }
 
-impl<'a> TurnView<'a> {
-    /// Wraps `env`.
-    pub fn new(env: &'a mut dyn Env) -> Self {
-        let raw = vec![0.0; env.observation_space().flat_len()];
-        let space = Space::Box(BoxSpace { shape: vec![LEN], low: -1.0, high: OFF_GRID });
-        TurnView { env, space, raw, view: [0.0; LEN] }
-    }
+/// `env` seen through [`state`], with relative actions.
+pub fn view(env: &mut dyn Env) -> TurnView<'_> {
+    let raw = vec![0.0; env.observation_space().flat_len()];
+    let space = Space::Box(BoxSpace { shape: vec![LEN], low: -1.0, high: OFF_GRID });
+    Wrapper::new(env, Turn { space, raw, view: [0.0; LEN] })
 }
 
-impl Env for TurnView<'_> {
-    fn id(&self) -> &str {
-        self.env.id()
-    }
-    fn action_space(&self) -> mlroots_env::Discrete {
-        self.env.action_space()
-    }
-    fn action_meanings(&self) -> &[ActionMeaning] {
-        self.env.action_meanings()
-    }
-    fn observation_space(&self) -> &Space {
+impl Hooks for Turn {
+    fn observation_space<'a>(&'a self, _: &'a dyn Env) -> &'a Space {
         &self.space
     }
-    fn reward_range(&self) -> (f64, f64) {
-        self.env.reward_range()
-    }
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Info {
-        let info = self.env.reset(seed, &mut self.raw);
+    fn reset(&mut self, env: &mut dyn Env, seed: Option<u64>, obs: &mut [f32]) -> Info {
+        let info = env.reset(seed, &mut self.raw);
         self.view = features(&self.raw);
         obs.copy_from_slice(&state(&self.view));
         info
     }
-    fn step(&mut self, action: Action, obs: &mut [f32]) -> Result<Step, EnvError> {
-        let step = self.env.step(absolute(&self.view, action), &mut self.raw)?;
+    fn step(
+        &mut self,
+        env: &mut dyn Env,
+        action: Action,
+        obs: &mut [f32],
+    ) -> Result<Step, EnvError> {
+        let step = env.step(absolute(&self.view, action), &mut self.raw)?;
         self.view = features(&self.raw);
         obs.copy_from_slice(&state(&self.view));
         Ok(step)
-    }
-    fn render_ascii(&self) -> String {
-        self.env.render_ascii()
-    }
-    fn render_rgb(&self, out: &mut Vec<u8>) -> (usize, usize) {
-        self.env.render_rgb(out)
-    }
-    fn hidden_metrics(&self) -> HiddenMetrics<'_> {
-        self.env.hidden_metrics()
     }
 }
 

@@ -28,12 +28,14 @@ mod info;
 mod rng;
 mod space;
 mod time_limit;
+mod wrapper;
 
 pub use checker::{CheckError, CheckOptions, check_env};
 pub use info::{Extra, Extras, HiddenMetrics, Info, TerminationReason};
 pub use rng::Rng;
 pub use space::{BoxSpace, Discrete, Space};
 pub use time_limit::TimeLimit;
+pub use wrapper::{Hooks, Wrapper};
 
 /// A discrete action: an index into the environment's [`Discrete`] action space.
 pub type Action = u32;
