@@ -80,7 +80,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             ))
         };
         if args.policy.to_string_lossy().ends_with(".f16.safetensors") {
-            mlroots_neural::half::load(arch, &args.policy).map_err(|e| wrong(&e))?
+            mlroots_learn::net::Net::load_as(arch, &args.policy, mlroots_learn::net::Precision::F16)
+                .map_err(|e| wrong(&e))?
         } else {
             mlroots_learn::net::Net::load(arch, &args.policy).map_err(|e| wrong(&e))?
         }

@@ -334,16 +334,29 @@ impl Net {
         argmax(&q)
     }
 
-    /// The safetensors bytes of the parameters, with `metadata` in the header.
+    /// The safetensors bytes of the parameters (f32), with `metadata` in the header.
     pub fn to_safetensors(&self, metadata: &[(&str, &str)]) -> Vec<u8> {
+        self.to_safetensors_as(Precision::F32, metadata)
+    }
+
+    /// The safetensors bytes of the parameters stored at `precision` (f16 rounds each to the
+    /// nearest, ties to even), with `metadata` in the header.
+    pub fn to_safetensors_as(&self, precision: Precision, metadata: &[(&str, &str)]) -> Vec<u8> {
         let shapes = self.arch.param_shapes().expect("a built net has a valid arch");
-        let bytes: Vec<Vec<u8>> =
-            self.params.iter().map(|p| p.iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+        let bytes: Vec<Vec<u8>> = self
+            .params
+            .iter()
+            .map(|p| {
+                let mut b = Vec::with_capacity(p.len() * precision.width());
+                p.iter().for_each(|&v| precision.encode(v, &mut b));
+                b
+            })
+            .collect();
         let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = shapes
             .into_iter()
             .zip(&bytes)
             .map(|((name, shape), b)| {
-                let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, b)
+                let view = safetensors::tensor::TensorView::new(precision.dtype(), shape, b)
                     .expect("shape matches the data");
                 (name, view)
             })
@@ -356,6 +369,16 @@ impl Net {
     /// must be present, f32, of its exact shape and finite; no other tensor is accepted.
     /// Metadata in the header is ignored.
     pub fn from_safetensors(arch: Arch, bytes: &[u8], path: &str) -> Result<Net, NetError> {
+        Net::from_safetensors_as(arch, bytes, path, Precision::F32)
+    }
+
+    /// [`Net::from_safetensors`] for tensors stored at `precision` (widened exactly to f32).
+    pub fn from_safetensors_as(
+        arch: Arch,
+        bytes: &[u8],
+        path: &str,
+        precision: Precision,
+    ) -> Result<Net, NetError> {
         let bad = |reason: String| NetError::BadWeights { path: path.to_string(), reason };
         let st = safetensors::SafeTensors::deserialize(bytes)
             .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
@@ -374,20 +397,16 @@ impl Net {
             let t = st
                 .tensor(name)
                 .map_err(|_| bad(format!("tensor `{name}` is missing (shape {shape:?})")))?;
-            if t.dtype() != safetensors::Dtype::F32 {
-                return Err(bad(format!("tensor `{name}` is {:?}; expected F32", t.dtype())));
-            }
-            if t.shape() != shape.as_slice() {
+            if t.dtype() != precision.dtype() || t.shape() != shape.as_slice() {
                 return Err(bad(format!(
-                    "tensor `{name}` has shape {:?}; expected {shape:?}",
-                    t.shape()
+                    "tensor `{name}` is {:?} {:?}; expected {:?} {shape:?}",
+                    t.dtype(),
+                    t.shape(),
+                    precision.dtype()
                 )));
             }
-            let values: Vec<f32> = t
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
+            let values: Vec<f32> =
+                t.data().chunks_exact(precision.width()).map(|c| precision.decode(c)).collect();
             if values.iter().any(|v| !v.is_finite()) {
                 return Err(bad(format!("tensor `{name}` holds NaN or infinite values")));
             }
@@ -404,9 +423,52 @@ impl Net {
 
     /// Reads parameters for `arch` from the safetensors file at `path`.
     pub fn load(arch: Arch, path: &Path) -> Result<Net, NetError> {
+        Net::load_as(arch, path, Precision::F32)
+    }
+
+    /// [`Net::load`] for a file stored at `precision`.
+    pub fn load_as(arch: Arch, path: &Path, precision: Precision) -> Result<Net, NetError> {
         let bytes = std::fs::read(path)
             .map_err(|source| NetError::Io { path: path.display().to_string(), source })?;
-        Net::from_safetensors(arch, &bytes, &path.display().to_string())
+        Net::from_safetensors_as(arch, &bytes, &path.display().to_string(), precision)
+    }
+}
+
+/// How a weights file stores each parameter. Shipped policies and submissions are f32; f16
+/// halves the size of networks kept only as test fixtures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// IEEE single precision.
+    F32,
+    /// IEEE half precision: rounded to the nearest when written (ties to even; beyond the
+    /// range, infinity), widened exactly when read.
+    F16,
+}
+
+impl Precision {
+    fn dtype(self) -> safetensors::Dtype {
+        match self {
+            Precision::F32 => safetensors::Dtype::F32,
+            Precision::F16 => safetensors::Dtype::F16,
+        }
+    }
+    fn width(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F16 => 2,
+        }
+    }
+    fn encode(self, v: f32, out: &mut Vec<u8>) {
+        match self {
+            Precision::F32 => out.extend_from_slice(&v.to_le_bytes()),
+            Precision::F16 => out.extend_from_slice(&half::f16::from_f32(v).to_le_bytes()),
+        }
+    }
+    fn decode(self, c: &[u8]) -> f32 {
+        match self {
+            Precision::F32 => f32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            Precision::F16 => half::f16::from_le_bytes([c[0], c[1]]).to_f32(),
+        }
     }
 }
 
@@ -440,6 +502,69 @@ pub fn relative_change(anchor: &Net, net: &Net) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn f16_bits(x: f32) -> u16 {
+        let mut b = Vec::new();
+        Precision::F16.encode(x, &mut b);
+        u16::from_le_bytes([b[0], b[1]])
+    }
+
+    fn f16_value(h: u16) -> f32 {
+        Precision::F16.decode(&h.to_le_bytes())
+    }
+
+    #[test]
+    fn every_f16_survives_the_round_trip_and_rounding_is_to_nearest_even() {
+        for h in 0..=u16::MAX {
+            let v = f16_value(h);
+            if v.is_nan() {
+                assert!(f16_value(f16_bits(v)).is_nan());
+            } else {
+                assert_eq!(f16_bits(v), h, "{h:#06x} = {v}");
+            }
+        }
+        assert_eq!(f16_bits(1.0), 0x3c00);
+        assert_eq!(f16_bits(-2.0), 0xc000);
+        assert_eq!(f16_bits(65504.0), 0x7bff);
+        assert_eq!(f16_bits(65536.0), 0x7c00, "beyond the range: infinity");
+        assert_eq!(f16_bits(0.1), 0x2e66);
+        assert_eq!(f16_bits(1e-9), 0, "below the smallest subnormal: zero");
+        // 1 + 2^-11 lies halfway between 1 and the next f16: ties go to the even mantissa (1);
+        // 1 + 3·2^-11 lies halfway between two odd/even neighbours and goes up.
+        assert_eq!(f16_bits(1.0 + f32::powi(2.0, -11)), 0x3c00);
+        assert_eq!(f16_bits(1.0 + 3.0 * f32::powi(2.0, -11)), 0x3c02);
+        // The smallest subnormal, and half of it (a tie, to even: zero).
+        assert_eq!(f16_bits(f32::powi(2.0, -24)), 1);
+        assert_eq!(f16_bits(f32::powi(2.0, -25)), 0);
+        // Relative error of a normal value is at most 2^-11.
+        for x in [0.3f32, -0.0123, 7.77, 1e-3] {
+            assert!((f16_value(f16_bits(x)) - x).abs() <= x.abs() * f32::powi(2.0, -11));
+        }
+    }
+
+    #[test]
+    fn a_network_round_trips_within_f16_rounding_and_mismatches_are_named() {
+        let arch =
+            Arch::Mlp { inputs: 3, hidden: vec![4], outputs: 2, activation: Activation::Relu };
+        let net = Net::init(arch.clone(), &mut Rng::seed_from_u64(7)).unwrap();
+        let f16 = Precision::F16;
+        let bytes = net.to_safetensors_as(f16, &[("what", "test")]);
+        let back = Net::from_safetensors_as(arch.clone(), &bytes, "w", f16).unwrap();
+        for (a, b) in net.params().iter().flatten().zip(back.params().iter().flatten()) {
+            assert_eq!(*b, f16_value(f16_bits(*a)));
+        }
+        let again = back.to_safetensors_as(f16, &[]);
+        assert_eq!(Net::from_safetensors_as(arch, &again, "w", f16).unwrap(), back);
+        let other =
+            Arch::Mlp { inputs: 3, hidden: vec![5], outputs: 2, activation: Activation::Relu };
+        let err = Net::from_safetensors_as(other, &bytes, "w.f16", f16).unwrap_err().to_string();
+        assert!(err.contains("w.f16") && err.contains("expected F16"), "{err}");
+        let f32_bytes = net.to_safetensors(&[]);
+        let err = Net::from_safetensors_as(net.arch().clone(), &f32_bytes, "w", f16)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("F32"), "{err}");
+    }
 
     fn mlp() -> Arch {
         Arch::Mlp {

@@ -25,7 +25,7 @@ fn load(path: &Path, arch: Option<&Net>) -> Net {
     let net = if path.is_dir() {
         harvester::load(path).map_err(|e| e.to_string())
     } else if path.to_string_lossy().ends_with(".f16.safetensors") {
-        mlroots_neural::half::load(arch(), path).map_err(|e| e.to_string())
+        Net::load_as(arch(), path, mlroots_learn::net::Precision::F16).map_err(|e| e.to_string())
     } else {
         Net::load(arch(), path).map_err(|e| e.to_string())
     };

@@ -29,7 +29,7 @@ fn main() {
         std::process::exit(1);
     });
     println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"));
-    let bytes = mlroots_neural::half::to_safetensors(&net, &[("recipe", RECIPE)]);
+    let bytes = net.to_safetensors_as(mlroots_learn::net::Precision::F16, &[("recipe", RECIPE)]);
     if let Err(e) = std::fs::write(&path, bytes) {
         eprintln!("error: cannot write {}: {e}; check the directory exists", path.display());
         std::process::exit(1);

@@ -8,6 +8,5 @@
 pub mod bench;
 pub mod dqn;
 pub mod dream;
-pub mod half;
 pub mod harvester;
 pub mod nn;

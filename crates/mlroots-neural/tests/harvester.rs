@@ -68,8 +68,12 @@ fn repaired() -> mlroots_learn::net::Net {
 /// ```
 fn trained_alone() -> mlroots_learn::net::Net {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(TRAINED_ALONE);
-    mlroots_neural::half::load(shipped().arch().clone(), &path)
-        .expect("tests/data holds the trained-alone control")
+    mlroots_learn::net::Net::load_as(
+        shipped().arch().clone(),
+        &path,
+        mlroots_learn::net::Precision::F16,
+    )
+    .expect("tests/data holds the trained-alone control")
 }
 
 /// The trained-alone control's file, relative to this crate.
