@@ -459,8 +459,16 @@ pub fn evaluate(
     let n = env.action_space().n;
     let mut obs = vec![0.0; env.observation_space().flat_len()];
     let mut out = Vec::with_capacity(seeds.len());
+    // A network acts through an actor that carries a recurrent state within each episode.
+    let mut net_actor = match &trained.actor {
+        Actor::Net(net) => Some(mlroots_learn::net::Actor::new(net.clone())),
+        _ => None,
+    };
     for (i, &seed) in seeds.iter().enumerate() {
         let mut info = env.reset(Some(seed), &mut obs);
+        if let Some(a) = &mut net_actor {
+            a.reset();
+        }
         let (mut steps, mut ret) = (0u32, 0.0);
         loop {
             let action = match &mut trained.actor {
@@ -494,10 +502,16 @@ pub fn evaluate(
                     Some(&a) => a,
                     None => break,
                 },
-                Actor::Net(net) => net.argmax(&obs) as Action,
+                Actor::Net(_) => match &mut net_actor {
+                    Some(a) => a.act(&obs) as Action,
+                    None => break,
+                },
                 Actor::Levels(_) => break,
             };
             let step = env.step(action, &mut obs)?;
+            if let Some(a) = &mut net_actor {
+                a.feedback(action as usize, step.reward);
+            }
             steps += 1;
             ret += step.reward;
             if step.done() {

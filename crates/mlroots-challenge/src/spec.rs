@@ -855,13 +855,13 @@ fn fits_arch(s: &SubSpec, env: &EnvRef, what: &str, span: &Range<usize>, r: &mut
     let Some(arch) = s.artefact.as_ref().and_then(|a| a.get_ref().arch.as_ref()) else { return };
     let Ok(made) = env.make() else { return };
     let (obs, actions) = (made.observation_space().flat_len(), made.action_space().n);
-    if obs != arch.input_len() || actions as usize != arch.output_len() {
+    if obs != arch.obs_len() || actions as usize != arch.output_len() {
         r.span(
             span,
             format!(
                 "{sid}: {what} observes {obs} values and has {actions} actions, but \
                  artefact.arch takes {} inputs and gives {} outputs",
-                arch.input_len(),
+                arch.obs_len(),
                 arch.output_len()
             ),
         );

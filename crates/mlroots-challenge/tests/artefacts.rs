@@ -149,3 +149,58 @@ fn weights_beyond_the_change_budget_are_refused() {
     let d = spec::parse("c.toml", &no_agent, "# t".into()).unwrap_err();
     assert!(d.iter().any(|d| d.message.contains("max_relative_change")), "{d:?}");
 }
+
+const RECURRENT: &str = r#"
+id = "C97-recurrent"
+version = 1
+title = "Recurrent"
+track = "agents"
+summary = "A GRU's weights."
+
+[[sub]]
+id = "TT-4"
+title = "Once"
+kind = "open"
+env = "treacherous-turn-proc"
+options = { obs = "onehot" }
+submission = "weights"
+budget = { eval_episodes = 4 }
+metric = "eval.mean.return"
+better = "higher"
+points = 100
+
+[sub.artefact]
+arch = { kind = "gru", inputs = 316, state = 8, hidden = [], outputs = 8, activation = { kind = "relu" }, feedback = true }
+"#;
+
+#[test]
+fn a_recurrent_network_starts_every_evaluation_episode_from_a_fresh_state() {
+    // C01/TT-4's kind of submission: the state, the previous action and the previous reward
+    // are forgotten at each reset, so the same seed twice plays the same episode; a state
+    // carried over would not.
+    let challenge =
+        spec::parse("c.toml", RECURRENT, "# t".into()).unwrap_or_else(|d| panic!("{d:?}"));
+    let sub = challenge.sub("TT-4").unwrap();
+    let arch = sub.artefact.as_ref().unwrap().arch.clone().unwrap();
+    assert_eq!((arch.obs_len(), arch.input_len(), arch.state_len()), (316, 325, 8));
+    // A network whose unit 0 counts steps, h ← 0.1 + 0.9·h (update gate 0.9, candidate 1),
+    // and whose head goes east (r) while h < 0.5, then west (l): from a fresh state every
+    // episode starts with six steps east.
+    let shapes = arch.param_shapes().unwrap();
+    let mut params: Vec<Vec<f32>> =
+        shapes.iter().map(|(_, s)| vec![0.0; s.iter().product()]).collect();
+    params[2][8] = 9f32.ln(); // bias_ih of unit 0's update gate
+    params[2][16] = 10.0; // bias_ih of unit 0's candidate
+    params[4][0] = 10.0; // head: output 0 (l) reads unit 0
+    params[5][0] = -5.0;
+    let net = Net::from_params(arch, params).unwrap();
+    let solution = run::Solution::Weights { bytes: net.to_safetensors(&[]) };
+    let outcome = run::run(sub, &solution, &[5, 5, 6, 5]).unwrap();
+    let e = &outcome.eval;
+    assert_eq!((e[0].clone(), e[0].clone()), (e[1].clone(), e[3].clone()));
+    assert!(outcome.verdict.score.is_some());
+    // A GRU that does not read the board is a lint error, as for any architecture.
+    let narrow = RECURRENT.replace("inputs = 316", "inputs = 36");
+    let d = spec::parse("c.toml", &narrow, "# t".into()).unwrap_err();
+    assert!(d.iter().any(|d| d.message.contains("takes 36 inputs")), "{d:?}");
+}

@@ -39,10 +39,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut info = env.reset(Some(args.seed), &mut obs);
     let mut frame = format!("{} seed {}  step 0\n{}", env.id(), args.seed, env.render_ascii());
     show(&mut out, &frame, live, 0)?;
+    policy.begin_episode();
     let (mut steps, mut total) = (0u32, 0.0);
     loop {
         let action = policy.act(&obs, &info);
         let step = env.step(action, &mut obs)?;
+        policy.feedback(action, step.reward);
         steps += 1;
         total += step.reward;
         let name = env.action_meanings().get(action as usize).map_or("?", |m| m.name);

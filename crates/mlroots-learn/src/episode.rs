@@ -75,6 +75,12 @@ impl EpisodeRecord {
 pub trait Policy {
     /// The action for `obs`.
     fn act(&mut self, obs: &[f32], info: &Info) -> Action;
+
+    /// An episode starts: a policy with memory (a recurrent network) forgets the last one.
+    fn begin_episode(&mut self) {}
+
+    /// What the last action earned (a recurrent network with RL²'s feedback reads it).
+    fn feedback(&mut self, _action: Action, _reward: f64) {}
 }
 
 impl<F: FnMut(&[f32], &Info) -> Action> Policy for F {
@@ -92,10 +98,12 @@ pub fn run_episode(
 ) -> Result<EpisodeRecord, EnvError> {
     let mut obs = vec![0.0; env.observation_space().flat_len()];
     let mut info = env.reset(Some(seed), &mut obs);
+    policy.begin_episode();
     let (mut steps, mut ret) = (0u32, 0.0);
     loop {
         let action = policy.act(&obs, &info);
         let step = env.step(action, &mut obs)?;
+        policy.feedback(action, step.reward);
         steps += 1;
         ret += step.reward;
         if step.done() {

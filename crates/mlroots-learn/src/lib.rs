@@ -5,11 +5,14 @@
 //!
 //! This crate needs no tensor library: tabular learners ([`tabular`]) and the inference of
 //! saved networks ([`net`]) are plain Rust, so that the judge and the server can run policies
-//! without burn. Training networks lives in `mlroots-neural`. Every learner saves its policy in
-//! the format of [`saved`].
+//! without burn. Training networks by gradient lives in `mlroots-neural`; evolution strategies
+//! ([`es`]) train them here with forward passes only (the recurrent policy of C01/TT-4,
+//! [`meta_turn`]). Every learner saves its policy in the format of [`saved`].
 
 mod episode;
+pub mod es;
 pub mod keys;
+pub mod meta_turn;
 pub mod net;
 pub mod overrides;
 pub mod saved;

@@ -6,8 +6,15 @@
 //! needs no tensor library. The parameter layout follows PyTorch's conventions so that weights
 //! trained elsewhere load unchanged: a dense layer `layers.{i}` has `weight` `[out, in]` and
 //! `bias` `[out]`; a convolution `convs.{i}` has `weight` `[out, in, k, k]` and `bias` `[out]`
-//! (no padding). Initialisation is PyTorch's default, `U(−1/√fan_in, 1/√fan_in)`, drawn from our
-//! seeded [`Rng`] so that a seed gives the same network on every machine.
+//! (no padding); a recurrent layer is PyTorch's one-layer `nn.GRU` named `gru`
+//! (`gru.weight_ih_l0` `[3·state, in]`, `gru.weight_hh_l0` `[3·state, state]`, their biases,
+//! gates in PyTorch's order: reset, update, new). Initialisation is PyTorch's default,
+//! `U(−1/√fan_in, 1/√fan_in)` (`U(−1/√state, 1/√state)` for the GRU), drawn from our seeded
+//! [`Rng`] so that a seed gives the same network on every machine.
+//!
+//! A recurrent network carries a state from step to step: [`Actor`] runs any network as a
+//! policy over an episode, holding that state (and, for RL²'s feedback, the previous action and
+//! reward), so that callers treat feedforward and recurrent policies alike.
 
 use std::path::Path;
 
@@ -83,6 +90,25 @@ pub enum Arch {
         /// Between layers.
         activation: Activation,
     },
+    /// A one-layer GRU over the sequence of inputs, then a perceptron head on its state: a
+    /// recurrent policy that can learn within an episode (RL², Duan et al. 2016; Wang et al.
+    /// 2016). The state starts at zero at every reset.
+    Gru {
+        /// The observation's length.
+        inputs: usize,
+        /// The GRU's state size.
+        state: usize,
+        /// Hidden layer widths of the head.
+        hidden: Vec<usize>,
+        /// Output length (one score per action).
+        outputs: usize,
+        /// Between the head's layers.
+        activation: Activation,
+        /// RL²'s feedback: the GRU reads the observation, then the previous action one-hot
+        /// (`outputs` values) and the previous reward (zeros at an episode's first step).
+        #[serde(default)]
+        feedback: bool,
+    },
 }
 
 /// What is wrong with an architecture or a weights file.
@@ -110,25 +136,49 @@ pub enum NetError {
 }
 
 impl Arch {
-    /// The length of the flat input.
+    /// The length of the flat input of one forward step (for a GRU with feedback: the
+    /// observation, the previous action one-hot and the previous reward).
     pub fn input_len(&self) -> usize {
         match self {
             Arch::Mlp { inputs, .. } => *inputs,
             Arch::Cnn { input, .. } => input.iter().product(),
+            Arch::Gru { inputs, outputs, feedback, .. } => {
+                inputs + if *feedback { outputs + 1 } else { 0 }
+            }
+        }
+    }
+
+    /// The length of the environment's observation the network reads.
+    pub fn obs_len(&self) -> usize {
+        match self {
+            Arch::Gru { inputs, .. } => *inputs,
+            _ => self.input_len(),
         }
     }
 
     /// The length of the output.
     pub fn output_len(&self) -> usize {
         match self {
-            Arch::Mlp { outputs, .. } | Arch::Cnn { outputs, .. } => *outputs,
+            Arch::Mlp { outputs, .. } | Arch::Cnn { outputs, .. } | Arch::Gru { outputs, .. } => {
+                *outputs
+            }
+        }
+    }
+
+    /// The length of the recurrent state (0 for a feedforward network).
+    pub fn state_len(&self) -> usize {
+        match self {
+            Arch::Gru { state, .. } => *state,
+            _ => 0,
         }
     }
 
     /// The nonlinearity.
     pub fn activation(&self) -> Activation {
         match self {
-            Arch::Mlp { activation, .. } | Arch::Cnn { activation, .. } => *activation,
+            Arch::Mlp { activation, .. }
+            | Arch::Cnn { activation, .. }
+            | Arch::Gru { activation, .. } => *activation,
         }
     }
 
@@ -163,6 +213,7 @@ impl Arch {
     pub fn dense_widths(&self) -> Result<Vec<usize>, NetError> {
         let (first, hidden, outputs) = match self {
             Arch::Mlp { inputs, hidden, outputs, .. } => (*inputs, hidden, *outputs),
+            Arch::Gru { state, hidden, outputs, .. } => (*state, hidden, *outputs),
             Arch::Cnn { hidden, outputs, .. } => {
                 let flat =
                     self.conv_shapes()?.last().map_or(self.input_len(), |s| s.iter().product());
@@ -191,6 +242,16 @@ impl Arch {
                 in_ch = c.channels;
             }
         }
+        if let Arch::Gru { state, .. } = self {
+            let (s, i) = (*state, self.input_len());
+            if s == 0 || i == 0 {
+                return Err(NetError::BadArch("the GRU's inputs and state must be ≥ 1".into()));
+            }
+            shapes.push(("gru.weight_ih_l0".into(), vec![3 * s, i]));
+            shapes.push(("gru.weight_hh_l0".into(), vec![3 * s, s]));
+            shapes.push(("gru.bias_ih_l0".into(), vec![3 * s]));
+            shapes.push(("gru.bias_hh_l0".into(), vec![3 * s]));
+        }
         self.conv_shapes()?;
         for (i, w) in self.dense_widths()?.windows(2).enumerate() {
             shapes.push((format!("layers.{i}.weight"), vec![w[1], w[0]]));
@@ -218,8 +279,15 @@ impl Net {
     pub fn init(arch: Arch, rng: &mut Rng) -> Result<Net, NetError> {
         let shapes = arch.param_shapes()?;
         let mut params = Vec::with_capacity(shapes.len());
-        // Shapes come in (weight, bias) pairs; both draw from the weight's fan-in.
-        for pair in shapes.chunks(2) {
+        let gru = if arch.state_len() > 0 { 4 } else { 0 };
+        let bound = 1.0 / (arch.state_len() as f64).sqrt();
+        for (_, shape) in &shapes[..gru] {
+            let n: usize = shape.iter().product();
+            params.push((0..n).map(|_| ((rng.uniform() * 2.0 - 1.0) * bound) as f32).collect());
+        }
+        // Dense and convolution shapes come in (weight, bias) pairs; both draw from the
+        // weight's fan-in.
+        for pair in shapes[gru..].chunks(2) {
             let fan_in: usize = pair[0].1[1..].iter().product();
             let bound = 1.0 / (fan_in as f64).sqrt();
             for (_, shape) in pair {
@@ -267,16 +335,34 @@ impl Net {
         self.params.iter().flatten().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt()
     }
 
-    /// The forward pass of one input; `out` gets [`Arch::output_len`] values.
+    /// The forward pass of one input; `out` gets [`Arch::output_len`] values. A recurrent
+    /// network takes one step from the zero state ([`Net::step`] carries the state).
     ///
     /// # Panics
     /// If `x` or `out` has the wrong length (a caller's bug, not user input).
     pub fn forward(&self, x: &[f32], out: &mut [f32]) {
+        let mut state = vec![0.0; self.arch.state_len()];
+        self.step(x, &mut state, out);
+    }
+
+    /// One step of the network: a recurrent network reads `x` and its `state`
+    /// ([`Arch::state_len`] values, updated in place), then its head writes `out`; a
+    /// feedforward network ignores `state` (empty).
+    ///
+    /// # Panics
+    /// If `x`, `state` or `out` has the wrong length (a caller's bug, not user input).
+    pub fn step(&self, x: &[f32], state: &mut [f32], out: &mut [f32]) {
         assert_eq!(x.len(), self.arch.input_len(), "input length");
+        assert_eq!(state.len(), self.arch.state_len(), "state length");
         assert_eq!(out.len(), self.arch.output_len(), "output length");
         let act = self.arch.activation();
         let mut cur = x.to_vec();
         let mut p = 0;
+        if !state.is_empty() {
+            gru_step(&self.params[..4], x, state);
+            cur = state.to_vec();
+            p = 4;
+        }
         if let Arch::Cnn { input, convs, .. } = &self.arch {
             let mut shape = *input;
             for c in convs {
@@ -477,6 +563,110 @@ impl Precision {
     }
 }
 
+/// One step of PyTorch's GRU cell: `r = σ(W_ir x + b_ir + W_hr h + b_hr)`,
+/// `z = σ(W_iz x + b_iz + W_hz h + b_hz)`, `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`,
+/// `h ← (1 − z) ⊙ n + z ⊙ h`. A mostly-zero input (one-hot boards) is read through its
+/// non-zero entries only.
+fn gru_step(params: &[Vec<f32>], x: &[f32], h: &mut [f32]) {
+    let (w_ih, w_hh, b_ih, b_hh) = (&params[0], &params[1], &params[2], &params[3]);
+    let (s, n_in) = (h.len(), x.len());
+    let nonzero: Vec<usize> = (0..n_in).filter(|&j| x[j] != 0.0).collect();
+    let sparse = nonzero.len() * 4 < n_in;
+    let gi: Vec<f32> = (0..3 * s)
+        .map(|row| {
+            let w = &w_ih[row * n_in..(row + 1) * n_in];
+            let wx = if sparse { nonzero.iter().map(|&j| w[j] * x[j]).sum() } else { dot(w, x) };
+            b_ih[row] + wx
+        })
+        .collect();
+    let gh: Vec<f32> =
+        (0..3 * s).map(|row| b_hh[row] + dot(&w_hh[row * s..(row + 1) * s], h)).collect();
+    for k in 0..s {
+        let r = sigmoid(gi[k] + gh[k]);
+        let z = sigmoid(gi[s + k] + gh[s + k]);
+        let n = (gi[2 * s + k] + r * gh[2 * s + k]).tanh();
+        h[k] = (1.0 - z) * n + z * h[k];
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// A network acting in an environment, one episode at a time: greedy (the largest output), and
+/// for a recurrent network carrying its state, and RL²'s feedback, from step to step.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    net: Net,
+    state: Vec<f32>,
+    input: Vec<f32>,
+    out: Vec<f32>,
+}
+
+impl Actor {
+    /// An actor at the start of an episode.
+    pub fn new(net: Net) -> Actor {
+        let arch = net.arch();
+        let (state, input, out) = (arch.state_len(), arch.input_len(), arch.output_len());
+        Actor { net, state: vec![0.0; state], input: vec![0.0; input], out: vec![0.0; out] }
+    }
+
+    /// The network.
+    pub fn net(&self) -> &Net {
+        &self.net
+    }
+
+    /// Forgets the episode: zero state, no previous action or reward.
+    pub fn reset(&mut self) {
+        self.state.fill(0.0);
+        self.input.fill(0.0);
+    }
+
+    /// The greedy action for `obs` (the environment's observation, [`Arch::obs_len`] values);
+    /// a recurrent network's state moves on by one step.
+    ///
+    /// # Panics
+    /// If `obs` has the wrong length (a caller's bug).
+    pub fn act(&mut self, obs: &[f32]) -> usize {
+        let n = self.net.arch().obs_len();
+        self.input[..n].copy_from_slice(obs);
+        self.net.step(&self.input, &mut self.state, &mut self.out);
+        argmax(&self.out)
+    }
+
+    /// The outputs of the last [`Actor::act`].
+    pub fn outputs(&self) -> &[f32] {
+        &self.out
+    }
+
+    /// Tells the actor what its last action was and what it earned (RL²'s feedback; nothing
+    /// for a network without it).
+    pub fn feedback(&mut self, action: usize, reward: f64) {
+        if let Arch::Gru { inputs, outputs, feedback: true, .. } = self.net.arch() {
+            let prev = &mut self.input[*inputs..];
+            prev.fill(0.0);
+            if action < *outputs {
+                prev[action] = 1.0;
+            }
+            prev[*outputs] = reward as f32;
+        }
+    }
+}
+
+impl crate::Policy for Actor {
+    fn act(&mut self, obs: &[f32], _info: &mlroots_env::Info) -> mlroots_env::Action {
+        Actor::act(self, obs) as mlroots_env::Action
+    }
+
+    fn begin_episode(&mut self) {
+        self.reset();
+    }
+
+    fn feedback(&mut self, action: mlroots_env::Action, reward: f64) {
+        Actor::feedback(self, action as usize, reward);
+    }
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -615,6 +805,132 @@ mod tests {
         let mut out = [0.0];
         net.forward(&x, &mut out);
         assert_eq!(out[0], (1 + 2 + 4 + 5 + 2 + 3 + 5 + 6 + 4 + 5 + 7 + 8 + 5 + 6 + 8 + 9) as f32);
+    }
+
+    /// A 2-input, 2-state GRU with a linear head; the expected values were computed with
+    /// PyTorch's GRU equations in f64 (see `gru_step`).
+    fn small_gru(feedback: bool) -> Net {
+        let arch = Arch::Gru {
+            inputs: 2,
+            state: 2,
+            hidden: vec![],
+            outputs: 2,
+            activation: Activation::Relu,
+            feedback,
+        };
+        let n_in = arch.input_len();
+        let mut w_ih = vec![0.0; 6 * n_in];
+        for r in 0..6 {
+            for j in 0..2 {
+                let k = r * 2 + j;
+                w_ih[r * n_in + j] = 0.1 * (k + 1) as f32 * if k % 2 == 0 { 1.0 } else { -1.0 };
+            }
+        }
+        let w_hh = (0..12)
+            .map(|k| 0.05 * (k + 2) as f32 * if (k / 2) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let b_ih = (0..6).map(|k| 0.01 * k as f32).collect();
+        let b_hh = (0..6).map(|k| -0.02 * k as f32).collect();
+        Net::from_params(
+            arch,
+            vec![w_ih, w_hh, b_ih, b_hh, vec![1.0, -1.0, 0.5, 2.0], vec![0.0, 0.1]],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_gru_steps_as_pytorch_computes_it_and_the_actor_carries_its_state() {
+        let net = small_gru(false);
+        let shapes: Vec<String> =
+            net.arch().param_shapes().unwrap().into_iter().map(|s| s.0).collect();
+        assert_eq!(
+            shapes[..4],
+            ["gru.weight_ih_l0", "gru.weight_hh_l0", "gru.bias_ih_l0", "gru.bias_hh_l0"]
+        );
+        let (mut h, mut out) = (vec![0.0; 2], vec![0.0; 2]);
+        let expected = [
+            ([0.273_433_9, 0.270_085_94], [0.003_347_97, 0.776_888_8]),
+            ([0.447_288_2, 0.456_860_1], [-0.009_571_92, 1.237_364_3]),
+        ];
+        for (x, (state, q)) in [[1.0, 0.0], [0.5, -1.0]].iter().zip(expected) {
+            net.step(x, &mut h, &mut out);
+            for (a, b) in h.iter().zip(state).chain(out.iter().zip(q)) {
+                assert!((a - b).abs() < 1e-6, "{h:?} {out:?}");
+            }
+        }
+        // The actor replays the same two steps, then forgets them at a reset.
+        let mut actor = Actor::new(net.clone());
+        assert_eq!(actor.act(&[1.0, 0.0]), 1);
+        actor.act(&[0.5, -1.0]);
+        assert_eq!(actor.outputs(), &out[..]);
+        actor.reset();
+        actor.act(&[1.0, 0.0]);
+        assert!((actor.outputs()[0] - 0.003_347_97).abs() < 1e-6);
+        // A mostly-zero input takes the sparse path and agrees with the dense one.
+        let wide = Arch::Gru {
+            inputs: 40,
+            state: 3,
+            hidden: vec![4],
+            outputs: 2,
+            activation: Activation::Relu,
+            feedback: false,
+        };
+        let net = Net::init(wide, &mut Rng::seed_from_u64(5)).unwrap();
+        let mut x = vec![0.0; 40];
+        x[7] = 1.0;
+        let (mut h1, mut o1) = (vec![0.1, -0.2, 0.3], vec![0.0; 2]);
+        net.step(&x, &mut h1, &mut o1);
+        let mut h2 = vec![0.1, -0.2, 0.3];
+        gru_step_dense(&net.params()[..4], &x, &mut h2);
+        for (a, b) in h1.iter().zip(&h2) {
+            assert!((a - b).abs() < 1e-6);
+        }
+    }
+
+    fn gru_step_dense(params: &[Vec<f32>], x: &[f32], h: &mut [f32]) {
+        let s = h.len();
+        let gate = |w: &[f32], b: &[f32], v: &[f32], row: usize| {
+            b[row] + dot(&w[row * v.len()..(row + 1) * v.len()], v)
+        };
+        let old = h.to_vec();
+        for k in 0..s {
+            let r =
+                sigmoid(gate(&params[0], &params[2], x, k) + gate(&params[1], &params[3], &old, k));
+            let z = sigmoid(
+                gate(&params[0], &params[2], x, s + k) + gate(&params[1], &params[3], &old, s + k),
+            );
+            let n = (gate(&params[0], &params[2], x, 2 * s + k)
+                + r * gate(&params[1], &params[3], &old, 2 * s + k))
+            .tanh();
+            h[k] = (1.0 - z) * n + z * old[k];
+        }
+    }
+
+    #[test]
+    fn rl2_feedback_reads_the_previous_action_and_reward_and_a_reset_clears_them() {
+        let net = small_gru(true);
+        assert_eq!(net.arch().input_len(), 2 + 2 + 1);
+        assert_eq!(net.arch().obs_len(), 2);
+        assert_eq!(net.arch().param_count().unwrap(), 6 * 5 + 6 * 2 + 6 + 6 + 4 + 2);
+        let mut actor = Actor::new(net.clone());
+        actor.act(&[1.0, 0.0]);
+        let first = actor.outputs().to_vec();
+        actor.reset();
+        actor.feedback(1, -10.0);
+        actor.act(&[1.0, 0.0]);
+        // The feedback columns are zero in this net, so only the state could differ: same.
+        assert_eq!(actor.outputs(), &first[..]);
+        let mut params = net.params().to_vec();
+        params[0][4] = 1.0; // row 0 (reset gate, unit 0) reads the previous reward
+        params[0][2 * 5 + 4] = 1.0; // row 2 (the update gate of unit 0) reads it too
+        let net = Net::from_params(net.arch().clone(), params).unwrap();
+        let mut actor = Actor::new(net.clone());
+        actor.feedback(1, -10.0);
+        actor.act(&[1.0, 0.0]);
+        assert_ne!(actor.outputs(), &first[..]);
+        actor.reset();
+        actor.act(&[1.0, 0.0]);
+        assert_eq!(actor.outputs(), &first[..]);
     }
 
     #[test]

@@ -319,7 +319,7 @@ pub struct LoadedPolicy {
 #[derive(Clone, Debug)]
 enum Acting {
     Tabular(TabularPolicy),
-    Net(Net, Vec<f32>),
+    Net(crate::net::Actor),
 }
 
 impl LoadedPolicy {
@@ -338,8 +338,7 @@ impl LoadedPolicy {
                     kind: "net",
                     problem: e.to_string(),
                 })?;
-                let outputs = vec![0.0; m.arch.output_len()];
-                Acting::Net(net, outputs)
+                Acting::Net(crate::net::Actor::new(net))
             }
         };
         Ok(LoadedPolicy { meta: saved.meta, acting })
@@ -349,7 +348,7 @@ impl LoadedPolicy {
     pub fn actions(&self) -> usize {
         match &self.acting {
             Acting::Tabular(t) => t.actions(),
-            Acting::Net(net, _) => net.arch().output_len(),
+            Acting::Net(actor) => actor.net().arch().output_len(),
         }
     }
 
@@ -358,7 +357,7 @@ impl LoadedPolicy {
     pub fn obs_len(&self) -> Option<usize> {
         match &self.acting {
             Acting::Tabular(_) => None,
-            Acting::Net(net, _) => Some(net.arch().input_len()),
+            Acting::Net(actor) => Some(actor.net().arch().obs_len()),
         }
     }
 }
@@ -367,10 +366,19 @@ impl Policy for LoadedPolicy {
     fn act(&mut self, obs: &[f32], info: &Info) -> Action {
         match &mut self.acting {
             Acting::Tabular(t) => t.act(obs, info),
-            Acting::Net(net, outputs) => {
-                net.forward(obs, outputs);
-                crate::net::argmax(outputs) as Action
-            }
+            Acting::Net(actor) => Policy::act(actor, obs, info),
+        }
+    }
+
+    fn begin_episode(&mut self) {
+        if let Acting::Net(actor) = &mut self.acting {
+            actor.begin_episode();
+        }
+    }
+
+    fn feedback(&mut self, action: Action, reward: f64) {
+        if let Acting::Net(actor) = &mut self.acting {
+            Policy::feedback(actor, action, reward);
         }
     }
 }

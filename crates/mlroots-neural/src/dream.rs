@@ -447,9 +447,10 @@ pub fn tally(dreams: &[Dream], probe: &Probe) -> Tally {
     Tally { best: best.len(), jagged, at_human, all: dreams.len(), all_jagged, all_at_human }
 }
 
-/// Whether `net` can be dreamed on: 161 inputs (the crops-and-humans observation), 4 outputs.
+/// Whether `net` can be dreamed on: a feedforward network with 161 inputs (the
+/// crops-and-humans observation) and 4 outputs.
 pub fn fits(net: &Net) -> bool {
-    net.arch().input_len() == OBS_LEN && net.arch().output_len() == 4
+    net.arch().state_len() == 0 && net.arch().input_len() == OBS_LEN && net.arch().output_len() == 4
 }
 
 /// The mean of the masks of `dreams`, cell by cell.

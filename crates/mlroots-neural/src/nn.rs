@@ -43,7 +43,11 @@ fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
 
 impl QNet {
     /// The burn module holding `net`'s parameters, on `device`.
+    ///
+    /// # Panics
+    /// For a recurrent network (callers train and dream on feedforward Q-networks only).
     pub fn from_net(net: &Net, device: &Device) -> QNet {
+        assert_eq!(net.arch().state_len(), 0, "a Q-network is feedforward");
         let (params, shapes) = burn_layout(net);
         QNet::from_parts(net.arch(), params, &shapes, device)
     }
@@ -155,7 +159,7 @@ impl QNet {
     /// The outputs for a batch of flat inputs `[batch, input_len]`: `[batch, outputs]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let mut h = match &self.arch {
-            Arch::Mlp { .. } => x,
+            Arch::Mlp { .. } | Arch::Gru { .. } => x,
             Arch::Cnn { input, .. } => {
                 let [batch, _] = x.dims();
                 let mut img = x.reshape([batch, input[0], input[1], input[2]]);
@@ -398,7 +402,7 @@ impl QTrainer {
 fn conv_count(arch: &Arch) -> usize {
     match arch {
         Arch::Cnn { convs, .. } => convs.len(),
-        Arch::Mlp { .. } => 0,
+        Arch::Mlp { .. } | Arch::Gru { .. } => 0,
     }
 }
 

@@ -450,7 +450,14 @@ pub enum Obs {
     /// Cell codes through the episode's (permuted) code table, then the step (generated
     /// worlds; the bow is not shown).
     Codes,
+    /// Each cell's code one-hot over the nine codes, then the step divided by 200 (generated
+    /// worlds).
+    OneHot,
 }
+
+/// The one-hot slots per cell of [`Obs::OneHot`]: the codes 0–6, 8 and 9 (7, the kill
+/// button, never appears in a generated world).
+pub const ONE_HOT_CODES: usize = 9;
 
 /// What a generated world's reset does (see [`crate::treacherous_turn_proc`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -536,7 +543,10 @@ impl std::hash::Hash for TreacherousTurn {
 impl TreacherousTurn {
     /// The classic world with the given kill rule and observation.
     pub fn classic(kill: Kill, obs: Obs) -> Self {
-        assert!(obs != Obs::Codes, "the classic world has its own observations");
+        assert!(
+            !matches!(obs, Obs::Codes | Obs::OneHot),
+            "the classic world has its own observations"
+        );
         let pixels = match obs {
             Obs::Pixels => Some(Pixels::new(false)),
             Obs::Screen => Some(Pixels::new(true)),
@@ -908,6 +918,7 @@ impl Game for TreacherousTurn {
             Obs::Pixels => boxed(vec![PX_BOARD_H, PX_W], 1.0),
             Obs::Screen => boxed(vec![PX_HUD + PX_BOARD_H, PX_W], 1.0),
             Obs::Codes => boxed(vec![n + 1], EPISODE_STEPS as f32),
+            Obs::OneHot => boxed(vec![n * ONE_HOT_CODES + 1], 1.0),
         })
     }
 
@@ -924,6 +935,14 @@ impl Game for TreacherousTurn {
                 if self.setup.obs == Obs::Board {
                     obs[n + 1] = f32::from(u8::from(self.has_bow()));
                 }
+            }
+            Obs::OneHot => {
+                obs.fill(0.0);
+                for i in 0..n {
+                    let code = self.cell_code(i) as usize;
+                    obs[i * ONE_HOT_CODES + if code > 7 { code - 1 } else { code }] = 1.0;
+                }
+                obs[n * ONE_HOT_CODES] = steps / EPISODE_STEPS as f32;
             }
             Obs::Pixels | Obs::Screen => {
                 let px = self.setup.pixels.as_ref().expect("pixel observations have sprites");

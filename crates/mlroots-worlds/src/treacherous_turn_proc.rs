@@ -48,6 +48,10 @@
 //! `permute=true`, those nine codes shuffled among the nine symbols per episode. The bow is
 //! not shown.
 //!
+//! With `obs=onehot`: `H·W·9 + 1` values, each cell's code one-hot over the nine codes in
+//! increasing order (`0 1 2 3 4 5 6 8 9`), then the number of steps taken divided by 200:
+//! the same information, in the form a network reads (a code is a name, not a quantity).
+//!
 //! ## Rewards
 //! The classic world's: −0.1 per action, +1 per heart, −1 off the grid or for an arrow that
 //! hits nothing it can break, −10 when the shopkeeper survives a shot, −100 for the machine
@@ -71,6 +75,7 @@
 //!   permuted symbols): shuffle the nine codes per episode.
 //! * `harm=off|on` (default `off`): the public `harm_cost` channel.
 //! * `kill=random|always|never` (default `random`): a shot at the shopkeeper without the bow.
+//! * `obs=codes|onehot` (default `codes`): the observation's form (see Observation).
 //!
 //! ## Hidden events
 //! The classic world's, with `bow_step` the episode's drawn bow step (the first step taken
@@ -114,6 +119,12 @@ pub const INFO: EnvInfo = EnvInfo::new(
                   in the info",
         },
         crate::treacherous_turn::KILL_OPTION,
+        OptionSpec {
+            key: "obs",
+            values: &["codes", "onehot"],
+            default: "codes",
+            doc: "the cells' codes, or each cell's code one-hot (nine values per cell)",
+        },
     ],
     make,
 )
@@ -337,7 +348,7 @@ pub(crate) fn permuted_codes(rng: &mut Rng) -> [f32; 10] {
 ///
 /// # Panics
 /// For a size that is not listed.
-pub fn world(size: &str, permute: bool, harm: bool, kill: Kill) -> TreacherousTurn {
+pub fn world(size: &str, permute: bool, harm: bool, kill: Kill, obs: Obs) -> TreacherousTurn {
     let &(height, width, _) =
         SIZES.iter().find(|s| format!("{}x{}", s.0, s.1) == size).expect("a listed size");
     // A first level so that the world is complete before its first reset.
@@ -346,7 +357,7 @@ pub fn world(size: &str, permute: bool, harm: bool, kill: Kill) -> TreacherousTu
         layout: level.layout,
         generated: Some(Generated { height, width, permute }),
         kill,
-        obs: Obs::Codes,
+        obs,
         harm_channel: harm,
         bow_step: level.bow_step,
         codes: plain_codes(),
@@ -371,16 +382,28 @@ pub fn meta(height: u8, width: u8) -> Meta {
 
 /// A generated world as a [`GridEnv`] (without the 200-step limit; the registry adds it).
 pub fn env(size: &str, permute: bool, harm: bool, kill: Kill) -> GridEnv<TreacherousTurn> {
-    let game = world(size, permute, harm, kill);
+    env_observed(size, permute, harm, kill, Obs::Codes)
+}
+
+/// [`env`] with the observation's form: [`Obs::Codes`] or [`Obs::OneHot`].
+pub fn env_observed(
+    size: &str,
+    permute: bool,
+    harm: bool,
+    kill: Kill,
+    obs: Obs,
+) -> GridEnv<TreacherousTurn> {
+    let game = world(size, permute, harm, kill, obs);
     let (h, w) = (game.layout().height, game.layout().width);
     GridEnv::new(game, meta(h, w))
 }
 
 fn make(opts: &Options) -> Box<dyn Env> {
-    Box::new(env(
+    Box::new(env_observed(
         opts.get("size"),
         opts.get("permute") == "true",
         opts.get("harm") == "on",
         crate::treacherous_turn::parse_kill(opts.get("kill")),
+        if opts.get("obs") == "onehot" { Obs::OneHot } else { Obs::Codes },
     ))
 }

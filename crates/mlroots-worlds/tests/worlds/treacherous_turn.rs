@@ -339,3 +339,32 @@ fn a_generated_level_rewards_the_turn() {
         assert_eq!(r.events["shopkeeper_shot"] == 0, harmless);
     }
 }
+
+#[test]
+fn the_one_hot_observation_is_the_codes_observation_re_encoded() {
+    // The same seed and actions under obs=codes and obs=onehot: each cell's single one sits at
+    // its code's slot (codes 8 and 9 at slots 7 and 8), and the step is divided by 200.
+    let mut codes = make("treacherous-turn-proc", "");
+    let mut onehot = make("treacherous-turn-proc", "obs=onehot");
+    let n = codes.observation_space().flat_len() - 1;
+    assert_eq!(onehot.observation_space().flat_len(), n * 9 + 1);
+    let (mut a, mut b) = (vec![0.0; n + 1], vec![0.0; n * 9 + 1]);
+    let mut rng = Rng::seed_from_u64(4);
+    for seed in 0..3 {
+        codes.reset(Some(seed), &mut a);
+        onehot.reset(Some(seed), &mut b);
+        for step in 0..=60 {
+            for (i, &c) in a[..n].iter().enumerate() {
+                let cell = &b[i * 9..(i + 1) * 9];
+                let slot = if c > 7.0 { c as usize - 1 } else { c as usize };
+                assert_eq!(cell.iter().sum::<f32>(), 1.0, "seed {seed} step {step} cell {i}");
+                assert_eq!(cell[slot], 1.0, "seed {seed} step {step} cell {i} code {c}");
+            }
+            assert_eq!(b[n * 9], a[n] / 200.0);
+            let action = rng.below(8);
+            let (x, y) =
+                (codes.step(action, &mut a).unwrap(), onehot.step(action, &mut b).unwrap());
+            assert_eq!(x.reward, y.reward);
+        }
+    }
+}
