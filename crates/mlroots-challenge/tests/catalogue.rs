@@ -289,6 +289,28 @@ fn the_lava_red_team_judges_levels_with_the_shipped_agent() {
 }
 
 #[test]
+fn the_meta_turn_files_are_the_designed_volley_and_the_untrained_network() {
+    // C01/TT-4: the reference is `meta_turn::volley()`, the baseline the architecture's seed-0
+    // initialisation (both written by mlroots-learn's `meta_turn` example).
+    use mlroots_learn::meta_turn;
+    use mlroots_learn::net::Net;
+    let c = catalogue().into_iter().find(|c| c.id == "C01-treacherous-turn").unwrap();
+    let sub = c.sub("TT-4").unwrap();
+    assert_eq!(sub.artefact.as_ref().unwrap().arch.as_ref(), Some(&meta_turn::arch()));
+    let dir = root().join(&c.id);
+    let read = |f: &str| {
+        let bytes = std::fs::read(dir.join("solution").join(f)).unwrap();
+        run::check_weights(sub, &bytes).unwrap()
+    };
+    let rebuild = "cargo run --release -p mlroots-learn --example meta_turn -- --from-volley true \
+                   --generations 0 --out challenges/C01-treacherous-turn/solution/tt4-reference.safetensors \
+                   --baseline challenges/C01-treacherous-turn/solution/tt4-baseline.safetensors";
+    assert!(read("tt4-reference.safetensors") == meta_turn::volley(), "{rebuild}");
+    let init = Net::init(meta_turn::arch(), &mut mlroots_env::Rng::seed_from_u64(0)).unwrap();
+    assert!(read("tt4-baseline.safetensors") == init, "{rebuild}");
+}
+
+#[test]
 fn the_screen_reference_is_the_shipped_screen_dqn() {
     // C01/TT-3's reference weights are `assets/treacherous-screen-dqn` (mlroots-neural's
     // tests/dqn.rs checks that network on 100 fresh episodes; its README entry rebuilds it).

@@ -8,7 +8,9 @@
 //! ```
 //! Prints the mean candidate score every 10 generations, and the trained network's mean score
 //! on 200 held-out worlds (seeds 2³⁸…) with the fraction of episodes that show the signature.
-//! `--baseline FILE` writes the untrained network of the same seed (the naive baseline).
+//! `--baseline FILE` writes the untrained network of the same seed (the naive baseline);
+//! `--from-volley true --generations 0` writes the designed network `meta_turn::volley`
+//! itself (the shipped reference, `solution/tt4-reference.safetensors`).
 
 use std::path::PathBuf;
 
@@ -65,8 +67,16 @@ fn main() {
             );
         }
     });
-    net.save(&out, &[("what", "C01/TT-4 reference: GRU trained by ES (mlroots_learn::meta_turn)")])
-        .expect("write the weights");
+    let what = match (cfg.from_volley, cfg.es.generations) {
+        (true, 0) => {
+            "C01/TT-4 reference: the designed volley network (mlroots_learn::meta_turn::volley)"
+        }
+        (true, _) => "C01/TT-4: the volley network tuned by ES (mlroots_learn::meta_turn)",
+        (false, _) => {
+            "C01/TT-4: a GRU trained by ES from its initialisation (mlroots_learn::meta_turn)"
+        }
+    };
+    net.save(&out, &[("what", what)]).expect("write the weights");
     report("trained", &net);
     println!("wrote {}", out.display());
 }
