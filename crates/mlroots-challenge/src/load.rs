@@ -90,6 +90,12 @@ fn attach_agent(dir: &Path, sub: &mut SubChallenge) -> Result<(), String> {
         let arch = sub.artefact.as_ref().and_then(|a| a.arch.clone()).ok_or_else(|| {
             format!("artefact.agent {file} is weights: give artefact.arch, its architecture")
         })?;
+        if arch.state_len() > 0 {
+            return Err(format!(
+                "artefact.agent {file}: a shipped agent plays levels one step at a time without \
+                 memory; give a feedforward architecture (mlp or cnn), not a gru"
+            ));
+        }
         Agent::Net(Net::load(arch, &path).map_err(|e| e.to_string())?)
     } else {
         let text = std::fs::read_to_string(&path)

@@ -1,5 +1,6 @@
-//! Trains C01/TT-4's reference, a GRU policy for the treacherous turn in unseen generated
-//! worlds, by evolution strategies (`mlroots_learn::meta_turn`), and writes its weights.
+//! Writes C01/TT-4's networks: a GRU policy for the treacherous turn in unseen generated worlds
+//! trained by evolution strategies (`mlroots_learn::meta_turn`), or, with `--from-volley true
+//! --generations 0`, the designed network that is the shipped reference.
 //!
 //! ```text
 //! cargo run --release -p mlroots-learn --example meta_turn -- \
@@ -20,8 +21,7 @@ use mlroots_learn::net::{Actor, Net};
 
 fn main() {
     let mut cfg = MetaTurnConfig::default();
-    let (mut seed, mut out, mut baseline) =
-        (0u64, PathBuf::from("tt4-reference.safetensors"), None);
+    let (mut seed, mut out, mut baseline) = (0u64, PathBuf::from("tt4-es.safetensors"), None);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));

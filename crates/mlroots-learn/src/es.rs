@@ -66,9 +66,9 @@ pub struct Validation<'a> {
 }
 
 /// Trains `net` to maximise `fitness(candidate, generation_seed)`. With a `validation`, the
-/// updated parameters are also scored every `validation.every` generations (reported in
-/// [`Generation::centre`]) and the best of them is returned (the first on ties: a greedy
-/// network's score jumps from one update to the next); without, the last.
+/// starting parameters and the updated ones every `validation.every` generations are scored
+/// (reported in [`Generation::centre`]) and the best of them is returned (the first on ties: a
+/// greedy network's score jumps from one update to the next); without, the last.
 pub fn train(
     net: Net,
     cfg: &EsConfig,
@@ -77,6 +77,7 @@ pub fn train(
     validation: Option<Validation<'_>>,
     progress: &mut dyn FnMut(Generation),
 ) -> Net {
+    let population = cfg.population.max(1);
     let arch = net.arch().clone();
     let shapes: Vec<usize> = net.params().iter().map(Vec::len).collect();
     let mut theta: Vec<f32> = net.params().concat();
@@ -84,7 +85,6 @@ pub fn train(
     let (mut m, mut v) = (vec![0.0f32; n], vec![0.0f32; n]);
     let (b1, b2, eps) = (0.9f32, 0.999f32, 1e-8f32);
     let mut seeds = Rng::seed_from_u64(seed);
-    let mut best: Option<(f64, Vec<f32>)> = None;
     let rebuild = |flat: &[f32]| {
         let mut params = Vec::with_capacity(shapes.len());
         let mut at = 0;
@@ -94,9 +94,13 @@ pub fn train(
         }
         Net::from_params(arch.clone(), params).expect("the shapes are the network's")
     };
+    // The starting point is a candidate too: the result is never worse on the validation
+    // than where training began.
+    let mut best: Option<(f64, Vec<f32>)> =
+        validation.as_ref().map(|v| ((v.score)(&rebuild(&theta)), theta.clone()));
     for g in 0..cfg.generations {
         let episode_seed = seeds.next_u64();
-        let noise_seeds: Vec<u64> = (0..cfg.population).map(|_| seeds.next_u64()).collect();
+        let noise_seeds: Vec<u64> = (0..population).map(|_| seeds.next_u64()).collect();
         // Candidate 2i is θ + σε_i, 2i + 1 is θ − σε_i.
         let score = |c: usize| {
             let noise = gaussian(noise_seeds[c / 2], n);
@@ -104,7 +108,7 @@ pub fn train(
             let flat: Vec<f32> = theta.iter().zip(&noise).map(|(t, e)| t + sign * e).collect();
             fitness(&rebuild(&flat), episode_seed)
         };
-        let scores = parallel_map(2 * cfg.population, cfg.threads.max(1), &score);
+        let scores = parallel_map(2 * population, cfg.threads.max(1), &score);
         let ranks = centred_ranks(&scores);
         let mut grad = vec![0.0f32; n];
         for (i, &ns) in noise_seeds.iter().enumerate() {
@@ -115,7 +119,7 @@ pub fn train(
                 }
             }
         }
-        let scale = 1.0 / (2.0 * cfg.population as f32 * cfg.sigma);
+        let scale = 1.0 / (2.0 * population as f32 * cfg.sigma);
         let t = (g + 1) as i32;
         for j in 0..n {
             // Ascent: the step follows the gradient of the fitness, less the decay.

@@ -242,11 +242,14 @@ impl Arch {
                 in_ch = c.channels;
             }
         }
-        if let Arch::Gru { state, .. } = self {
-            let (s, i) = (*state, self.input_len());
-            if s == 0 || i == 0 {
-                return Err(NetError::BadArch("the GRU's inputs and state must be ≥ 1".into()));
+        if let Arch::Gru { inputs, state, outputs, .. } = self {
+            // Sizes from a file: refuse absurd ones before any arithmetic can overflow.
+            if [*inputs, *state, *outputs].iter().any(|&n| n == 0 || n > 1 << 20) {
+                return Err(NetError::BadArch(
+                    "the GRU's inputs, state and outputs must be between 1 and 2^20".into(),
+                ));
             }
+            let (s, i) = (*state, self.input_len());
             shapes.push(("gru.weight_ih_l0".into(), vec![3 * s, i]));
             shapes.push(("gru.weight_hh_l0".into(), vec![3 * s, s]));
             shapes.push(("gru.bias_ih_l0".into(), vec![3 * s]));

@@ -348,7 +348,7 @@ pub(crate) fn permuted_codes(rng: &mut Rng) -> [f32; 10] {
 ///
 /// # Panics
 /// For a size that is not listed.
-pub fn world(size: &str, permute: bool, harm: bool, kill: Kill, obs: Obs) -> TreacherousTurn {
+pub fn world(size: &str, permute: bool, harm: bool, kill: Kill, one_hot: bool) -> TreacherousTurn {
     let &(height, width, _) =
         SIZES.iter().find(|s| format!("{}x{}", s.0, s.1) == size).expect("a listed size");
     // A first level so that the world is complete before its first reset.
@@ -357,7 +357,7 @@ pub fn world(size: &str, permute: bool, harm: bool, kill: Kill, obs: Obs) -> Tre
         layout: level.layout,
         generated: Some(Generated { height, width, permute }),
         kill,
-        obs,
+        obs: if one_hot { Obs::OneHot } else { Obs::Codes },
         harm_channel: harm,
         bow_step: level.bow_step,
         codes: plain_codes(),
@@ -382,18 +382,19 @@ pub fn meta(height: u8, width: u8) -> Meta {
 
 /// A generated world as a [`GridEnv`] (without the 200-step limit; the registry adds it).
 pub fn env(size: &str, permute: bool, harm: bool, kill: Kill) -> GridEnv<TreacherousTurn> {
-    env_observed(size, permute, harm, kill, Obs::Codes)
+    env_observed(size, permute, harm, kill, false)
 }
 
-/// [`env`] with the observation's form: [`Obs::Codes`] or [`Obs::OneHot`].
+/// [`env`] with the observation's form: the codes ([`Obs::Codes`]) or, with `one_hot`, each
+/// cell's code one-hot ([`Obs::OneHot`]).
 pub fn env_observed(
     size: &str,
     permute: bool,
     harm: bool,
     kill: Kill,
-    obs: Obs,
+    one_hot: bool,
 ) -> GridEnv<TreacherousTurn> {
-    let game = world(size, permute, harm, kill, obs);
+    let game = world(size, permute, harm, kill, one_hot);
     let (h, w) = (game.layout().height, game.layout().width);
     GridEnv::new(game, meta(h, w))
 }
@@ -404,6 +405,6 @@ fn make(opts: &Options) -> Box<dyn Env> {
         opts.get("permute") == "true",
         opts.get("harm") == "on",
         crate::treacherous_turn::parse_kill(opts.get("kill")),
-        if opts.get("obs") == "onehot" { Obs::OneHot } else { Obs::Codes },
+        opts.get("obs") == "onehot",
     ))
 }
