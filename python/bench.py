@@ -62,17 +62,18 @@ def single(client: mlroots.Client, sub: str, seconds: float) -> tuple[int, float
     return n, dt
 
 
-def batched(client: mlroots.Client, sub: str, seconds: float, num_envs: int) -> tuple[int, float]:
+def batched(client: mlroots.Client, sub: str, seconds: float, num_envs: int) -> tuple[int, float, float]:
+    """Steps ``make_vec`` for ``seconds``: (steps, seconds, this process's CPU seconds)."""
     env = mlroots.make_vec(sub, num_envs, phase="train", client=client)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds:
         env.step(rng.integers(env.single_action_space.n, size=num_envs))
         n += num_envs
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     env.close()
-    return n, dt
+    return n, dt, cpu
 
 
 def main() -> None:
@@ -93,9 +94,10 @@ def main() -> None:
             client = mlroots.Client(url, token=args.token) if args.token else client_for(url)
             n, dt = single(client, args.sub, args.seconds)
             print(f"single : {n / dt:9.0f} steps/s ({n} steps in {dt:.1f} s, one request per step)")
-            n, dt = batched(client, args.sub, args.seconds, args.num_envs)
+            n, dt, cpu = batched(client, args.sub, args.seconds, args.num_envs)
+            requests = n // args.num_envs
             print(f"batch{args.num_envs:<2}: {n / dt:9.0f} steps/s ({n} steps in {dt:.1f} s, "
-                  f"{n // args.num_envs} batch requests)")
+                  f"{requests} batch requests, client CPU {cpu * 1e3 / requests:.3f} ms a request)")
         finally:
             if proc is not None:
                 proc.terminate()

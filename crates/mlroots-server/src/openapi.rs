@@ -105,10 +105,13 @@ pub const ROUTES: &[RouteDoc] = &[
         "Step (or reset) many sessions in one request; answers in the order given, each a step \
          result, a reset result or {\"error\"}. Resets run before steps. Steps count against \
          the step quota. With \"obs\": \"base64\" each observation is the base64 of its \
-         little-endian f32 values instead of a list.",
+         little-endian f32 values instead of a list. With \"layout\": \"columns\" the answer \
+         is {\"obs\" (every observation concatenated), \"obs_len\", \"reward\", \"terminated\", \
+         \"truncated\", \"info\", \"errors\": [{\"index\", \"error\"}], \"attempts\": \
+         [{\"index\", \"id\", \"passed\"}]} instead of {\"results\"}.",
         Some(
             "{\"steps\": [{\"session\", \"action\"} | {\"session\", \"reset\": true, \"seed\"?}], \
-             \"obs\"?: \"list\" | \"base64\"}",
+             \"obs\"?: \"list\" | \"base64\", \"layout\"?: \"items\" | \"columns\"}",
         ),
         200,
         Account,

@@ -200,11 +200,71 @@ impl From<ApiError> for BatchAnswer {
     }
 }
 
-/// `POST /api/sessions/step` answer.
+/// `POST /api/sessions/step` answer: one answer per item (`"layout": "items"`, the default),
+/// or the same answers as columns (`"layout": "columns"`).
 #[derive(Serialize)]
-pub struct BatchResp {
+#[serde(untagged)]
+pub enum BatchResp {
     /// One answer per item, in the order given.
-    pub results: Vec<BatchAnswer>,
+    Items {
+        /// The answers.
+        results: Vec<BatchAnswer>,
+    },
+    /// The answers as columns, one entry per item in the order given.
+    Columns(Columns),
+}
+
+/// A batch's answers as columns, for a vector of environments: one decode for all the
+/// observations instead of one an item. A failed item has an empty observation, reward 0,
+/// neither flag, and its error in `errors`; a reset has reward 0 and neither flag.
+#[derive(Serialize, Default)]
+pub struct Columns {
+    /// Every item's observation, concatenated (as `obs` asks: one base64 string, or one list).
+    pub obs: Option<Obs>,
+    /// The length of each item's observation in `obs`.
+    pub obs_len: Vec<usize>,
+    /// The rewards.
+    pub reward: Vec<f64>,
+    /// The terminated flags.
+    pub terminated: Vec<bool>,
+    /// The truncated flags.
+    pub truncated: Vec<bool>,
+    /// The public infos (`{}` for a failed item).
+    pub info: Vec<mlroots_env::Info>,
+    /// The failed items: `{"index", "error": {"code", "message"}}`.
+    pub errors: Vec<IndexedError>,
+    /// The evaluations the batch finished: `{"index", "id", "passed"}`.
+    pub attempts: Vec<IndexedAttempt>,
+}
+
+/// An item's error in [`Columns`].
+#[derive(Serialize)]
+pub struct IndexedError {
+    /// The item's position in the batch.
+    pub index: usize,
+    /// The error.
+    pub error: ErrorBody,
+}
+
+/// An attempt an item finished, in [`Columns`].
+#[derive(Serialize)]
+pub struct IndexedAttempt {
+    /// The item's position in the batch.
+    pub index: usize,
+    /// The attempt.
+    #[serde(flatten)]
+    pub attempt: AttemptRef,
+}
+
+/// How a batch's answer is laid out: `items` (default) or `columns`.
+#[derive(Deserialize, Default, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// `{"results": [answer, ...]}`.
+    #[default]
+    Items,
+    /// `{"obs", "obs_len", "reward", "terminated", "truncated", "info", "errors", "attempts"}`.
+    Columns,
 }
 
 /// `POST /api/sessions/step` body.
@@ -216,6 +276,9 @@ pub struct BatchReq {
     /// How the answers write their observations.
     #[serde(default)]
     pub obs: ObsEncoding,
+    /// How the answer is laid out.
+    #[serde(default)]
+    pub layout: Layout,
 }
 
 fn parse_id(s: &str) -> Result<i64, ApiError> {
@@ -506,6 +569,9 @@ pub async fn step_batch(
     for (&i, d) in order.iter().zip(done) {
         answers[i] = Some(d);
     }
+    if req.layout == Layout::Columns {
+        return columns(&state, auth.account_id, &req, answers).await.map(Json);
+    }
     let mut results = Vec::with_capacity(req.steps.len());
     for (item, answer) in req.steps.iter().zip(answers) {
         results.push(match answer {
@@ -520,7 +586,68 @@ pub async fn step_batch(
             None => return Err(ApiError::internal("a batch item returned no result")),
         });
     }
-    Ok(Json(BatchResp { results }))
+    Ok(Json(BatchResp::Items { results }))
+}
+
+/// The answers of a batch as [`Columns`].
+async fn columns(
+    state: &AppState,
+    account: i64,
+    req: &BatchReq,
+    answers: Vec<Option<Result<Done, ApiError>>>,
+) -> Result<BatchResp, ApiError> {
+    let n = req.steps.len();
+    let mut c = Columns {
+        obs_len: Vec::with_capacity(n),
+        reward: Vec::with_capacity(n),
+        terminated: Vec::with_capacity(n),
+        truncated: Vec::with_capacity(n),
+        info: Vec::with_capacity(n),
+        ..Columns::default()
+    };
+    let mut obs: Vec<f32> = Vec::new();
+    for (index, (item, answer)) in req.steps.iter().zip(answers).enumerate() {
+        let answer = answer.ok_or_else(|| ApiError::internal("a batch item returned no result"))?;
+        let done = match answer {
+            Ok(Done::Step(o)) => {
+                let attempt = match o.eval_done {
+                    Some((sub, results)) => {
+                        finish_eval(state, account, item.session, sub, results).await.map(Some)
+                    }
+                    None => Ok(None),
+                };
+                attempt.map(|a| (o.obs, o.reward, o.terminated, o.truncated, o.info, a))
+            }
+            Ok(Done::Reset(o)) => Ok((o.obs, 0.0, false, false, o.info, None)),
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok((values, reward, terminated, truncated, info, attempt)) => {
+                c.obs_len.push(values.len());
+                obs.extend_from_slice(&values);
+                c.reward.push(reward);
+                c.terminated.push(terminated);
+                c.truncated.push(truncated);
+                c.info.push(info);
+                if let Some(attempt) = attempt {
+                    c.attempts.push(IndexedAttempt { index, attempt });
+                }
+            }
+            Err(e) => {
+                c.obs_len.push(0);
+                c.reward.push(0.0);
+                c.terminated.push(false);
+                c.truncated.push(false);
+                c.info.push(mlroots_env::Info::default());
+                c.errors.push(IndexedError {
+                    index,
+                    error: ErrorBody { code: e.code, message: e.message },
+                });
+            }
+        }
+    }
+    c.obs = Some(Obs::encode(obs, req.obs));
+    Ok(BatchResp::Columns(c))
 }
 
 /// `GET /api/sessions/{id}/render` query.

@@ -481,6 +481,35 @@ async fn batch_step(url: String) {
     let (st, out) = s.call("POST", "/api/sessions/step", Some(body), &me).await;
     assert_eq!(st, 422, "{out}");
     assert!(out["error"]["message"].as_str().unwrap().contains("base64"), "{out}");
+
+    // The same answers as columns: a reset, a step, a failed item; one base64 for every
+    // observation, cut by obs_len.
+    let items = vec![
+        serde_json::json!({"session": ids[1], "reset": true, "seed": 1}),
+        serde_json::json!({"session": 999_999, "action": 0}),
+        serde_json::json!({"session": ids[2], "action": 3}),
+    ];
+    let body = serde_json::json!({"steps": items, "obs": "base64", "layout": "columns"});
+    let (st, out) = s.call("POST", "/api/sessions/step", Some(body), &me).await;
+    assert_eq!(st, 200, "{out}");
+    assert!(out.get("results").is_none(), "{out}");
+    let n = fresh.obs_json().as_array().unwrap().len();
+    assert_eq!(out["obs_len"], serde_json::json!([n, 0, n]));
+    let all = decode(&out["obs"]);
+    assert_eq!(all[..n], floats(fresh.obs_json())[..]);
+    let fourth = reference.step(3);
+    assert_eq!(all[n..], floats(reference.obs_json())[..]);
+    assert_eq!(out["reward"], serde_json::json!([0.0, 0.0, fourth.reward]));
+    assert_eq!(out["terminated"], serde_json::json!([false, false, fourth.terminated]));
+    assert_eq!(out["truncated"], serde_json::json!([false, false, fourth.truncated]));
+    assert_eq!(out["info"].as_array().unwrap().len(), 3);
+    assert_eq!(out["errors"][0]["index"], 1);
+    assert_eq!(out["errors"][0]["error"]["code"], "not_found");
+    assert_eq!(out["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(out["attempts"], serde_json::json!([]));
+    let body = serde_json::json!({"steps": [], "layout": "rows"});
+    let (st, out) = s.call("POST", "/api/sessions/step", Some(body), &me).await;
+    assert_eq!(st, 422, "{out}");
 }
 
 async fn eval_session(url: String) {
