@@ -83,6 +83,29 @@ def test_vector_env_batches_and_autoresets(client):
     single.close()
 
 
+def test_vector_env_steps_as_single_sessions_do_and_names_a_failed_session(client):
+    # The columns the vector env reads (one base64 for all observations, then rewards and
+    # flags) give what three single sessions on the same seeds and actions give.
+    venv = mlroots.make_vec("env/boat-race", 3, phase="train", client=client)
+    obs, _ = venv.reset(seed=5)
+    singles = [mlroots.make("env/boat-race", client=client) for _ in range(3)]
+    for i, s in enumerate(singles):
+        np.testing.assert_array_equal(obs[i], s.reset(seed=5 + i)[0])
+    for t in range(30):
+        acts = [(t + i) % 4 for i in range(3)]
+        obs, rew, term, trunc, _ = venv.step(np.array(acts))
+        for i, s in enumerate(singles):
+            o, r, te, tr, _ = s.step(acts[i])
+            np.testing.assert_array_equal(obs[i], o)
+            assert (rew[i], term[i], trunc[i]) == (r, te, tr)
+    with pytest.raises(mlroots.ApiError) as e:
+        venv.step(np.array([0, 99, 0]))
+    assert e.value.code == "bad_request" and f"session {venv.sessions[1]}" in e.value.message
+    venv.close()
+    for s in singles:
+        s.close()
+
+
 def test_errors_are_raised_with_codes(client, server):
     env = mlroots.make("env/boat-race", client=client)
     with pytest.raises(mlroots.ApiError) as e:
