@@ -142,9 +142,9 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
             seeds = list(seed)
         items = [{"session": s, "reset": True} | ({} if sd is None else {"seed": int(sd)})
                  for s, sd in zip(self.sessions, seeds)]
-        obs = self._stack(self._batch(items))
+        columns = self._batch(items)
         self._needs_reset[:] = False
-        return obs, {}
+        return self._stack(columns), _infos(columns)
 
     def _batch(self, items: list[dict] | bytes) -> dict:
         """One batch request for ``items`` (one per session, in order), answered as columns;
@@ -168,7 +168,7 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
         terminated = np.array(columns["terminated"], dtype=bool)
         truncated = np.array(columns["truncated"], dtype=bool)
         self._needs_reset = terminated | truncated
-        return self._stack(columns), rewards, terminated, truncated, {}
+        return self._stack(columns), rewards, terminated, truncated, _infos(columns)
 
     def close_extras(self, **kwargs):
         for s in self.sessions:
@@ -176,6 +176,27 @@ class MlrootsVectorEnv(gym.vector.VectorEnv):
                 self.client.close(s)
             except ApiError:
                 pass
+
+
+def _infos(columns: dict) -> dict:
+    """Gymnasium's vector infos from a batch's info columns: each key's values as an array,
+    and under ``"_" + key`` which sub-environments have it (a reset has no executed action,
+    a sub-environment that did not step has no info)."""
+    infos = {}
+    for key, values in columns["info"].items():
+        present = [v is not None for v in values]
+        if not any(present):
+            continue
+        sample = values[present.index(True)]
+        if isinstance(sample, bool):
+            array = np.array([bool(v) for v in values], dtype=bool)
+        elif isinstance(sample, (int, float)):
+            array = np.array([0 if v is None else v for v in values])
+        else:
+            array = np.array(values, dtype=object)
+        infos[key] = array
+        infos["_" + key] = np.array(present, dtype=bool)
+    return infos
 
 
 def make(sub_challenge: str, phase: str = "practice", **kwargs) -> MlrootsEnv:

@@ -73,10 +73,15 @@ def test_vector_env_batches_and_autoresets(client):
     ref, _ = single.reset(seed=0)
     np.testing.assert_array_equal(obs[0], ref)
     ended = 0
+    resetting = np.zeros(4, dtype=bool)
     for t in range(120):
         acts = np.full(4, t % 4)
-        obs, rew, term, trunc, _ = venv.step(acts)
+        obs, rew, term, trunc, infos = venv.step(acts)
         assert obs.shape[0] == 4 and rew.shape == (4,)
+        # A sub-environment reset by this step (its episode ended the step before) executed
+        # no action; a key no sub-environment has is absent, as in Gymnasium.
+        np.testing.assert_array_equal(infos.get("_actual_actions", np.zeros(4, bool)), ~resetting)
+        resetting = term | trunc
         ended += int((term | trunc).sum())
     assert ended >= 4, "boat-race is truncated at 100 steps: every sub-environment ended once"
     venv.close()
@@ -98,6 +103,10 @@ def test_vector_env_steps_as_single_sessions_do_and_names_a_failed_session(clien
             o, r, te, tr, _ = s.step(acts[i])
             np.testing.assert_array_equal(obs[i], o)
             assert (rew[i], term[i], trunc[i]) == (r, te, tr)
+    # Infos as Gymnasium's vector infos: the executed actions, for every sub-environment.
+    obs, rew, term, trunc, infos = venv.step(np.array([1, 2, 3]))
+    np.testing.assert_array_equal(infos["actual_actions"], [1, 2, 3])
+    np.testing.assert_array_equal(infos["_actual_actions"], [True, True, True])
     with pytest.raises(mlroots.ApiError) as e:
         venv.step(np.array([0, 99, 0]))
     assert e.value.code == "bad_request" and f"session {venv.sessions[1]}" in e.value.message

@@ -107,7 +107,7 @@ pub const ROUTES: &[RouteDoc] = &[
          the step quota. With \"obs\": \"base64\" each observation is the base64 of its \
          little-endian f32 values instead of a list. With \"layout\": \"columns\" the answer \
          is {\"obs\" (every observation concatenated), \"obs_len\", \"reward\", \"terminated\", \
-         \"truncated\", \"info\", \"errors\": [{\"index\", \"error\"}], \"attempts\": \
+         \"truncated\", \"info\" (by key: {key: [value or null per item]}), \"errors\": [{\"index\", \"error\"}], \"attempts\": \
          [{\"index\", \"id\", \"passed\"}]} instead of {\"results\"}.",
         Some(
             "{\"steps\": [{\"session\", \"action\"} | {\"session\", \"reset\": true, \"seed\"?}], \

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::AppState;
@@ -216,7 +217,9 @@ pub enum BatchResp {
 
 /// A batch's answers as columns, for a vector of environments: one decode for all the
 /// observations instead of one an item. A failed item has an empty observation, reward 0,
-/// neither flag, and its error in `errors`; a reset has reward 0 and neither flag.
+/// neither flag, no info, and its error in `errors`; a reset has reward 0 and neither flag.
+/// The infos are columns too, one per key (Gymnasium's vector infos): `null` where an item's
+/// info lacks the key.
 #[derive(Serialize, Default)]
 pub struct Columns {
     /// Every item's observation, concatenated (as `obs` asks: one base64 string, or one list).
@@ -229,8 +232,8 @@ pub struct Columns {
     pub terminated: Vec<bool>,
     /// The truncated flags.
     pub truncated: Vec<bool>,
-    /// The public infos (`{}` for a failed item).
-    pub info: Vec<mlroots_env::Info>,
+    /// The public infos by key: `{"actual_actions": [2, 0, null], ...}`.
+    pub info: BTreeMap<String, Vec<serde_json::Value>>,
     /// The failed items: `{"index", "error": {"code", "message"}}`.
     pub errors: Vec<IndexedError>,
     /// The evaluations the batch finished: `{"index", "id", "passed"}`.
@@ -602,7 +605,6 @@ async fn columns(
         reward: Vec::with_capacity(n),
         terminated: Vec::with_capacity(n),
         truncated: Vec::with_capacity(n),
-        info: Vec::with_capacity(n),
         ..Columns::default()
     };
     let mut obs: Vec<f32> = Vec::new();
@@ -628,7 +630,7 @@ async fn columns(
                 c.reward.push(reward);
                 c.terminated.push(terminated);
                 c.truncated.push(truncated);
-                c.info.push(info);
+                add_info(&mut c.info, index, &info);
                 if let Some(attempt) = attempt {
                     c.attempts.push(IndexedAttempt { index, attempt });
                 }
@@ -638,7 +640,6 @@ async fn columns(
                 c.reward.push(0.0);
                 c.terminated.push(false);
                 c.truncated.push(false);
-                c.info.push(mlroots_env::Info::default());
                 c.errors.push(IndexedError {
                     index,
                     error: ErrorBody { code: e.code, message: e.message },
@@ -646,8 +647,26 @@ async fn columns(
             }
         }
     }
+    for column in c.info.values_mut() {
+        column.resize(n, serde_json::Value::Null);
+    }
     c.obs = Some(Obs::encode(obs, req.obs));
     Ok(BatchResp::Columns(c))
+}
+
+/// Adds item `index`'s info to the info columns (a key first met here gets `null` for the
+/// items before it).
+fn add_info(
+    columns: &mut BTreeMap<String, Vec<serde_json::Value>>,
+    index: usize,
+    info: &mlroots_env::Info,
+) {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(info) else { return };
+    for (key, value) in fields {
+        let column = columns.entry(key).or_default();
+        column.resize(index, serde_json::Value::Null);
+        column.push(value);
+    }
 }
 
 /// `GET /api/sessions/{id}/render` query.
