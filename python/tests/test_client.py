@@ -227,3 +227,25 @@ def test_submit_refusals_say_where(client):
     assert e.value.code == "not_an_artefact"
     out = mlroots.submit("C03-safety-gridworlds/AS-A", _solution("reference", "AS-A"), client=client)
     assert out["passed"] is True
+
+
+def test_submit_recurrent_weights_to_an_open_problem_and_find_them_ranked(client, server):
+    # C01/TT-4: a GRU's weights, judged by forward passes on 50 hidden worlds and ranked on the
+    # sub-challenge's board by the metric; the untrained GRU (another account) ranks below
+    # the designed reference.
+    sub = "C01-treacherous-turn/TT-4"
+    folder = ROOT / "challenges" / "C01-treacherous-turn" / "solution"
+    ref = mlroots.submit(sub, folder / "tt4-reference.safetensors", client=client)
+    other = server.user()
+    base = mlroots.submit(sub, folder / "tt4-baseline.safetensors", client=other)
+    assert ref["kind"] == base["kind"] == "weights"
+    assert ref["verdict"]["score"] > base["verdict"]["score"], (ref, base)
+    board = client.request("GET", "/api/leaderboard/C01-treacherous-turn/TT-4")
+    assert board["ranked_by"] == "metric" and board["metric"]["higher_is_better"] is True
+    assert [row["attempt"] for row in board["standings"]] == [ref["attempt"], base["attempt"]]
+    for row, mine in zip(board["standings"], [ref, base]):
+        assert row["score"] == pytest.approx(mine["verdict"]["score"], abs=1e-3)  # the board shows 3 decimals
+    # Weights of another shape are refused with the tensor and the expected shape.
+    with pytest.raises(mlroots.ApiError) as e:
+        mlroots.submit(sub, folder / "tt3-reference.safetensors", client=client)
+    assert e.value.code == "invalid_artefact" and "gru.weight_ih_l0" in e.value.message, e.value.message
