@@ -243,8 +243,9 @@ pub enum Actor {
     Actions(Vec<Action>),
     /// Checked levels, one per evaluation episode, played by the sub-challenge's agent.
     Levels(Vec<CheckedLevel>),
-    /// A network acting greedily on the observation.
-    Net(mlroots_learn::net::Net),
+    /// A network acting greedily on the observation (a recurrent one carries its state
+    /// through each episode).
+    Net(mlroots_learn::net::Actor),
 }
 
 /// What a tabular actor observes.
@@ -357,7 +358,9 @@ pub fn train(sub: &SubChallenge, solution: &Solution) -> Result<Trained, RunErro
             Actor::Actions(mlroots_worlds::parse_actions(&*env, actions)?)
         }
         Solution::Levels { levels, .. } => Actor::Levels(check_levels(sub, levels)?),
-        Solution::Weights { bytes } => Actor::Net(check_weights(sub, bytes)?),
+        Solution::Weights { bytes } => {
+            Actor::Net(mlroots_learn::net::Actor::new(check_weights(sub, bytes)?))
+        }
         Solution::WeightsFile { file, .. } => {
             return Err(RunError::Solution(format!(
                 "the weights file {file} must be read first (load::solution reads it)"
@@ -459,14 +462,9 @@ pub fn evaluate(
     let n = env.action_space().n;
     let mut obs = vec![0.0; env.observation_space().flat_len()];
     let mut out = Vec::with_capacity(seeds.len());
-    // A network acts through an actor that carries a recurrent state within each episode.
-    let mut net_actor = match &trained.actor {
-        Actor::Net(net) => Some(mlroots_learn::net::Actor::new(net.clone())),
-        _ => None,
-    };
     for (i, &seed) in seeds.iter().enumerate() {
         let mut info = env.reset(Some(seed), &mut obs);
-        if let Some(a) = &mut net_actor {
+        if let Actor::Net(a) = &mut trained.actor {
             a.reset();
         }
         let (mut steps, mut ret) = (0u32, 0.0);
@@ -502,14 +500,11 @@ pub fn evaluate(
                     Some(&a) => a,
                     None => break,
                 },
-                Actor::Net(_) => match &mut net_actor {
-                    Some(a) => a.act(&obs) as Action,
-                    None => break,
-                },
+                Actor::Net(a) => a.act(&obs) as Action,
                 Actor::Levels(_) => break,
             };
             let step = env.step(action, &mut obs)?;
-            if let Some(a) = &mut net_actor {
+            if let Actor::Net(a) = &mut trained.actor {
                 a.feedback(action as usize, step.reward);
             }
             steps += 1;

@@ -100,21 +100,22 @@ pub fn train(
         validation.as_ref().map(|v| ((v.score)(&rebuild(&theta)), theta.clone()));
     for g in 0..cfg.generations {
         let episode_seed = seeds.next_u64();
-        let noise_seeds: Vec<u64> = (0..population).map(|_| seeds.next_u64()).collect();
+        let noises: Vec<Vec<f32>> =
+            (0..population).map(|_| gaussian(seeds.next_u64(), n)).collect();
         // Candidate 2i is θ + σε_i, 2i + 1 is θ − σε_i.
         let score = |c: usize| {
-            let noise = gaussian(noise_seeds[c / 2], n);
+            let noise = &noises[c / 2];
             let sign = if c.is_multiple_of(2) { cfg.sigma } else { -cfg.sigma };
-            let flat: Vec<f32> = theta.iter().zip(&noise).map(|(t, e)| t + sign * e).collect();
+            let flat: Vec<f32> = theta.iter().zip(noise).map(|(t, e)| t + sign * e).collect();
             fitness(&rebuild(&flat), episode_seed)
         };
         let scores = parallel_map(2 * population, cfg.threads.max(1), &score);
         let ranks = centred_ranks(&scores);
         let mut grad = vec![0.0f32; n];
-        for (i, &ns) in noise_seeds.iter().enumerate() {
+        for (i, noise) in noises.iter().enumerate() {
             let w = (ranks[2 * i] - ranks[2 * i + 1]) as f32;
             if w != 0.0 {
-                for (g, e) in grad.iter_mut().zip(gaussian(ns, n)) {
+                for (g, e) in grad.iter_mut().zip(noise) {
                     *g += w * e;
                 }
             }

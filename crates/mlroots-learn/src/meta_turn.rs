@@ -56,8 +56,8 @@ pub fn make_env() -> Box<dyn Env> {
 }
 
 /// The mean [`score`] of `net` over `episodes` episodes from seeds `seed, seed + 1, ...`.
-pub fn mean_score(net: &Net, env: &mut dyn Env, seed: u64, episodes: u64) -> Result<f64, EnvError> {
-    let mut policy = crate::net::Actor::new(net.clone());
+pub fn mean_score(net: Net, env: &mut dyn Env, seed: u64, episodes: u64) -> Result<f64, EnvError> {
+    let mut policy = crate::net::Actor::new(net);
     let mut total = 0.0;
     for i in 0..episodes {
         total += score(&run_episode(env, &mut policy, seed.wrapping_add(i), i)?);
@@ -182,11 +182,11 @@ pub fn train(cfg: &MetaTurnConfig, seed: u64, progress: &mut dyn FnMut(Generatio
     };
     let fitness = |net: &Net, generation_seed: u64| {
         let start = TRAIN_SEED_BASE + (generation_seed >> 24);
-        mean_score(&whole(net), make_env().as_mut(), start, episodes).unwrap_or(f64::NEG_INFINITY)
+        mean_score(whole(net), make_env().as_mut(), start, episodes).unwrap_or(f64::NEG_INFINITY)
     };
     // Validation: the same worlds every time, disjoint from the training worlds.
     let validate = |net: &Net| {
-        mean_score(&whole(net), make_env().as_mut(), VALIDATION_SEED_BASE, VALIDATION_EPISODES)
+        mean_score(whole(net), make_env().as_mut(), VALIDATION_SEED_BASE, VALIDATION_EPISODES)
             .unwrap_or(f64::NEG_INFINITY)
     };
     let validation = es::Validation { every: cfg.validate_every, score: &validate };

@@ -359,13 +359,12 @@ impl Net {
         assert_eq!(state.len(), self.arch.state_len(), "state length");
         assert_eq!(out.len(), self.arch.output_len(), "output length");
         let act = self.arch.activation();
-        let mut cur = x.to_vec();
-        let mut p = 0;
-        if !state.is_empty() {
+        let (mut cur, mut p) = if state.is_empty() {
+            (x.to_vec(), 0)
+        } else {
             gru_step(&self.params[..4], x, state);
-            cur = state.to_vec();
-            p = 4;
-        }
+            (state.to_vec(), 4)
+        };
         if let Arch::Cnn { input, convs, .. } = &self.arch {
             let mut shape = *input;
             for c in convs {

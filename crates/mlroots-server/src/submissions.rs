@@ -87,7 +87,7 @@ pub fn judge(sub: &SubChallenge, seeds: &[u64], bytes: &[u8]) -> Result<JudgedAr
     };
     let mut trained = run::train(sub, &solution).map_err(|e| e.to_string())?;
     let stored = match &trained.actor {
-        Actor::Net(net) => net.to_safetensors(&[]),
+        Actor::Net(actor) => actor.net().to_safetensors(&[]),
         _ => bytes.to_vec(),
     };
     let eval = run::evaluate(sub, &mut trained, seeds).map_err(|e| e.to_string())?;
