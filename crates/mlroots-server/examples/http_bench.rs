@@ -5,8 +5,12 @@
 //! once (one connection each), and the throughput of batch stepping (64 sessions a request).
 //!
 //! `cargo run --release -p mlroots-server --example http_bench [DATABASE_URL] [SECONDS] [SESSIONS]`
-//! (`RATE=N` sets the paced measurement's total steps/s, default 10000)
-//! (default, or "": a temporary SQLite file, 5 seconds per measurement, 200 sessions).
+//! (default, or "": a temporary SQLite file, 5 seconds per measurement, 200 sessions;
+//! `RATES=2000,5000,10000`, the default, sets the paced measurements' total steps/s).
+//!
+//! The paced measurements run first, on the fresh database: the closed loop writes far more
+//! than they do, and the disk work it leaves behind (checkpoints, write-back) would otherwise
+//! land in whichever measurement comes next.
 //!
 //! The client is a minimal HTTP/1.1 writer and reader over `TcpStream` (requests with
 //! `Content-Length`, responses with `Content-Length`), so that the client costs as little as
@@ -21,6 +25,10 @@ use mlroots_server::{Config, EnvCatalogue};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+// The allocator of the shipped `mlroots` binary, so that the server measured is the one served.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One keep-alive HTTP/1.1 connection.
 struct Conn {
@@ -163,6 +171,25 @@ fn report(what: &str, n: u64, elapsed: f64, mut lat: Vec<u32>) {
     );
 }
 
+/// Bytes this process has sent toward storage so far (`write_bytes` of `/proc/self/io`: pages
+/// dirtied in files, counted when dirtied), where Linux reports it.
+fn disk_written() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines().find_map(|l| l.strip_prefix("write_bytes:")).and_then(|v| v.trim().parse().ok())
+}
+
+/// Prints how much was written to storage since `before` (from [`disk_written`]), per step.
+fn report_disk(before: Option<u64>, steps: u64) {
+    if let (Some(a), Some(b)) = (before, disk_written()) {
+        let bytes = b.saturating_sub(a) as f64;
+        println!(
+            "  written to storage: {:.0} MB, {:.1} KB a step",
+            bytes / 1e6,
+            bytes / 1e3 / steps.max(1) as f64
+        );
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     f64::from(sorted[i]) / 1000.0
@@ -204,17 +231,31 @@ async fn main() {
         "backend: {backend}, {secs} s per measurement, boat-race-v1 train sessions, ledger on, HTTP/1.1 keep-alive on {addr}"
     );
 
-    // Single steps from `n_sessions` concurrent connections, one session each: first as fast
-    // as they can (closed loop: the saturated throughput, where latency is only queueing),
-    // then paced at `rate` steps/s in all (open loop: each step is timed from when it was
-    // due, so a slow answer counts against every step it delays; and timed from its send,
-    // without the client's timer lateness).
+    // Single steps from `n_sessions` concurrent connections, one session each: first paced at
+    // each rate of `RATES` steps/s in all (open loop: each step is timed from when it was due,
+    // so a slow answer counts against every step it delays; and timed from its send, without
+    // the client's timer lateness), then as fast as they can (closed loop: the saturated
+    // throughput, where latency is only queueing: `n_sessions` / throughput on average).
+    let rates = std::env::var("RATES").unwrap_or_else(|_| "2000,5000,10000".into());
+    for rate in rates.split(',') {
+        let Ok(rate) = rate.trim().parse::<f64>() else {
+            eprintln!("RATES: {rate:?} is not a number of steps per second; skipped");
+            continue;
+        };
+        let written = disk_written();
+        let (n, elapsed, lat, lat_sent) =
+            single_steps(addr, &auth, n_sessions, dur, Some(rate)).await;
+        report(
+            &format!("single steps, {n_sessions} sessions, paced at {rate:.0}/s"),
+            n,
+            elapsed,
+            lat,
+        );
+        report("  the same, timed from each request's send", n, elapsed, lat_sent);
+        report_disk(written, n);
+    }
     let (n, elapsed, lat, _) = single_steps(addr, &auth, n_sessions, dur, None).await;
     report(&format!("single steps, {n_sessions} sessions, closed loop"), n, elapsed, lat);
-    let rate: f64 = std::env::var("RATE").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000.0);
-    let (n, elapsed, lat, lat_sent) = single_steps(addr, &auth, n_sessions, dur, Some(rate)).await;
-    report(&format!("single steps, {n_sessions} sessions, paced at {rate:.0}/s"), n, elapsed, lat);
-    report("  the same, timed from each request's send", n, elapsed, lat_sent);
 
     // Batch steps: `clients` connections, each stepping its own 64 sessions per request.
     for clients in [1usize, 4] {
