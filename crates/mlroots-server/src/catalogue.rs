@@ -132,6 +132,16 @@ pub trait Catalogue: Send + Sync + 'static {
     fn challenge_of(&self, sub: &SubChallengeInfo) -> String {
         sub.id.split('/').next().unwrap_or_default().to_string()
     }
+
+    /// Makes the environment `env_id` with `options` for a session (by default from the
+    /// registry of `mlroots-worlds`). `Err` says why it cannot be made.
+    fn make_env(
+        &self,
+        env_id: &str,
+        options: &[(&str, &str)],
+    ) -> Result<Box<dyn mlroots_env::Env>, String> {
+        mlroots_worlds::registry::make(env_id, options).map_err(|e| e.to_string())
+    }
 }
 
 /// What an artefact sub-challenge accepts.

@@ -259,10 +259,7 @@ impl Shards {
                         if let Op::Step(_) = op {
                             self.budgets.refund(&l.meta);
                         }
-                        Err(ApiError::internal(format!(
-                            "session {id}'s environment failed and the session is closed; \
-                             open a new one"
-                        )))
+                        Err(env_failed(id))
                     })
             });
             if panicked {
@@ -374,7 +371,8 @@ impl Live {
             eval_env.as_ref().map_or((&meta.sub.env_id, &meta.sub.options), |(i, o)| (i, o));
         let opts: Vec<(&str, &str)> =
             options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let env = mlroots_worlds::registry::make(env_id, &opts)
+        let env = cat
+            .make_env(env_id, &opts)
             .map_err(|e| ApiError::internal(format!("sub-challenge {}: {e}", meta.sub.id)))?;
         let obs = vec![0.0; env.observation_space().flat_len()];
         Ok(Live {
@@ -522,6 +520,24 @@ impl Live {
 #[derive(Default)]
 struct Shard {
     live: BTreeMap<i64, Live>,
+}
+
+/// The code of [`env_failed`]'s error: the handlers close the sessions it names.
+pub const ENV_FAILED: &str = "env_failed";
+
+/// Session `id`'s environment panicked (a bug in the environment, not in the request): the
+/// session is dropped, and the learner is told to open a new one. Nothing of the failed
+/// operation reaches the ledger.
+fn env_failed(id: i64) -> ApiError {
+    tracing::error!(session = id, "an environment panicked; its session is closed");
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        ENV_FAILED,
+        format!(
+            "session {id}'s environment failed (a bug on the server's side, logged); the session \
+             is closed and nothing of this step was recorded: open a new session"
+        ),
+    )
 }
 
 fn no_session(id: i64) -> ApiError {

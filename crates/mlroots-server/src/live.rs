@@ -130,6 +130,13 @@ impl Catalogue for LiveCatalogue {
     ) -> Result<JudgedArtefact, String> {
         self.current().judge_artefact(sub, account, attempt, bytes)
     }
+    fn make_env(
+        &self,
+        env_id: &str,
+        options: &[(&str, &str)],
+    ) -> Result<Box<dyn mlroots_env::Env>, String> {
+        self.current().make_env(env_id, options)
+    }
 }
 
 #[cfg(test)]
@@ -161,6 +168,12 @@ mod tests {
                 let judged =
                     |c: &dyn Catalogue| c.judge_artefact(&sub, 1, 2, b"").map(|j| j.stored);
                 assert_eq!(judged(&live), judged(&inner), "{id}");
+                let made = |c: &dyn Catalogue| {
+                    let opts: Vec<(&str, &str)> =
+                        sub.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    c.make_env(&sub.env_id, &opts).map(|e| e.id().to_string())
+                };
+                assert_eq!(made(&live), made(&inner), "{id}");
             }
         }
         assert!(artefacts > 0, "the catalogue has artefact sub-challenges to compare");

@@ -108,7 +108,8 @@ pub const ROUTES: &[RouteDoc] = &[
          little-endian f32 values instead of a list. With \"layout\": \"columns\" the answer \
          is {\"obs\" (every observation concatenated), \"obs_len\", \"reward\", \"terminated\", \
          \"truncated\", \"info\" (by key: {key: [value or null per item]}), \"errors\": [{\"index\", \"error\"}], \"attempts\": \
-         [{\"index\", \"id\", \"passed\"}]} instead of {\"results\"}.",
+         [{\"index\", \"id\", \"passed\"}]} instead of {\"results\"}. An item whose \
+         environment failed is an `env_failed` error and its session is closed.",
         Some(
             "{\"steps\": [{\"session\", \"action\"} | {\"session\", \"reset\": true, \"seed\"?}], \
              \"obs\"?: \"list\" | \"base64\", \"layout\"?: \"items\" | \"columns\"}",
@@ -130,7 +131,9 @@ pub const ROUTES: &[RouteDoc] = &[
         "post",
         "/api/sessions/{id}/step",
         "sessions",
-        "Take one action. Counts against the step quota and the train budget.",
+        "Take one action. Counts against the step quota and the train budget. A 500 \
+         `env_failed` means the session's environment failed: the session is closed and the \
+         step not recorded; open a new session.",
         Some("{\"action\"}"),
         200,
         Account,

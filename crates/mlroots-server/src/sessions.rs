@@ -386,6 +386,15 @@ async fn mark_closed(state: &AppState, id: i64) -> Result<(), ApiError> {
         .await
 }
 
+/// When `e` says that session `id`'s environment failed ([`crate::envs::ENV_FAILED`]), marks
+/// the session closed in the database, so that a restart does not rebuild it.
+async fn close_if_env_failed(state: &AppState, id: i64, e: &ApiError) -> Result<(), ApiError> {
+    if e.code == crate::envs::ENV_FAILED {
+        mark_closed(state, id).await?;
+    }
+    Ok(())
+}
+
 /// Waits for a commit; on failure, drops the sessions from memory (their state is ahead of
 /// the ledger) and answers 500.
 async fn committed(
@@ -425,7 +434,11 @@ pub async fn reset(
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_json", format!("reset body: {e}"))
         })?
     };
-    let (out, commit) = state.inner.shards.reset(id, auth.account_id, req.seed).await?;
+    let r = state.inner.shards.reset(id, auth.account_id, req.seed).await;
+    if let Err(e) = &r {
+        close_if_env_failed(&state, id, e).await?;
+    }
+    let (out, commit) = r?;
     committed(&state, commit, auth.account_id, &[id]).await?;
     Ok(Json(ResetResp::new(out, ObsEncoding::List)))
 }
@@ -511,7 +524,11 @@ pub async fn step(
     auth.require("sessions")?;
     let id = parse_id(&id)?;
     state.inner.limits.charge_steps(auth.account_id, 1)?;
-    let (out, commit) = state.inner.shards.step(id, auth.account_id, req.action).await?;
+    let r = state.inner.shards.step(id, auth.account_id, req.action).await;
+    if let Err(e) = &r {
+        close_if_env_failed(&state, id, e).await?;
+    }
+    let (out, commit) = r?;
     committed(&state, commit, auth.account_id, &[id]).await?;
     Ok(Json(step_resp(&state, auth.account_id, id, out, ObsEncoding::List).await?))
 }
@@ -564,6 +581,11 @@ pub async fn step_batch(
         })
         .collect();
     let (done, commit) = state.inner.shards.batch(auth.account_id, &ops).await?;
+    for (&(id, _), d) in ops.iter().zip(&done) {
+        if let Err(e) = d {
+            close_if_env_failed(&state, id, e).await?;
+        }
+    }
     if let Some(commit) = commit {
         let ids: Vec<i64> = req.steps.iter().map(|s| s.session).collect();
         committed(&state, commit, auth.account_id, &ids).await?;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, header};
 use http_body_util::BodyExt;
-use mlroots_env::Env;
+use mlroots_env::{
+    Action, ActionMeaning, Discrete, Env, EnvError, HiddenMetrics, Info, Space, Step,
+};
 use mlroots_server::{
     AppState, Catalogue, Config, Counters, DbConnection, EnvCatalogue, EpisodeResult, Hint,
     SubChallengeInfo, Verdict,
@@ -29,7 +31,7 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
 /// episodes, passed when the mean return is positive; and `test/budget`, the boat race with a
 /// training budget of [`BUDGET`] steps; and
 /// `PASS/eval` (challenge `PASS`), one evaluation episode that always passes, worth 100
-/// points, with two hints.
+/// points, with two hints; and `test/panics`, whose environment panics ([`PanicsOnThirdStep`]).
 pub struct TestCatalogue;
 
 impl TestCatalogue {
@@ -67,7 +69,23 @@ impl Catalogue for TestCatalogue {
                 eval_episodes: 0,
             });
         }
+        if id == "test/panics" {
+            return Some(SubChallengeInfo {
+                id: id.into(),
+                env_id: PanicsOnThirdStep::ID.into(),
+                options: Vec::new(),
+                max_train_steps: None,
+                eval_episodes: 0,
+            });
+        }
         EnvCatalogue.sub_challenge(id)
+    }
+    fn make_env(&self, env_id: &str, options: &[(&str, &str)]) -> Result<Box<dyn Env>, String> {
+        if env_id == PanicsOnThirdStep::ID {
+            let inner = EnvCatalogue.make_env("boat-race-v1", &[])?;
+            return Ok(Box::new(PanicsOnThirdStep { inner, steps: 0 }));
+        }
+        EnvCatalogue.make_env(env_id, options)
     }
     fn eval_seed(&self, _: &SubChallengeInfo, _: i64, _: i64, episode: u32) -> u64 {
         TestCatalogue::seed(episode)
@@ -95,6 +113,53 @@ impl Catalogue for TestCatalogue {
             Hint { cost: 10, text: "look at the supervisor".into() },
             Hint { cost: 25, text: "the supervisor is absent".into() },
         ]
+    }
+}
+
+/// The environment of `test/panics`: the boat race, except that the third step of every
+/// episode panics, a stand-in for a bug in an environment.
+pub struct PanicsOnThirdStep {
+    inner: Box<dyn Env>,
+    steps: u32,
+}
+
+impl PanicsOnThirdStep {
+    pub const ID: &str = "panics-on-third-step-v1";
+}
+
+impl Env for PanicsOnThirdStep {
+    fn id(&self) -> &str {
+        Self::ID
+    }
+    fn action_space(&self) -> Discrete {
+        self.inner.action_space()
+    }
+    fn action_meanings(&self) -> &[ActionMeaning] {
+        self.inner.action_meanings()
+    }
+    fn observation_space(&self) -> &Space {
+        self.inner.observation_space()
+    }
+    fn reward_range(&self) -> (f64, f64) {
+        self.inner.reward_range()
+    }
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Info {
+        self.steps = 0;
+        self.inner.reset(seed, obs)
+    }
+    fn step(&mut self, action: Action, obs: &mut [f32]) -> Result<Step, EnvError> {
+        self.steps += 1;
+        assert!(self.steps < 3, "the test environment fails at its third step");
+        self.inner.step(action, obs)
+    }
+    fn render_ascii(&self) -> String {
+        self.inner.render_ascii()
+    }
+    fn render_rgb(&self, out: &mut Vec<u8>) -> (usize, usize) {
+        self.inner.render_rgb(out)
+    }
+    fn hidden_metrics(&self) -> HiddenMetrics<'_> {
+        self.inner.hidden_metrics()
     }
 }
 
@@ -246,7 +311,7 @@ impl Reference {
         env.reset(seed, &mut obs);
         Reference { env, obs }
     }
-    pub fn step(&mut self, a: u32) -> mlroots_env::Step {
+    pub fn step(&mut self, a: u32) -> Step {
         self.env.step(a, &mut self.obs).unwrap()
     }
     /// The observation as the server writes it (through JSON text).

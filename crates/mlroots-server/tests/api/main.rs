@@ -57,6 +57,7 @@ checks!(
     batch_step,
     eval_session,
     restart_replays_sessions,
+    a_panicking_environment_closes_its_session_only,
     errors_are_json,
     admin_ledger_export_and_delete,
     rate_limits,
@@ -595,6 +596,69 @@ async fn restart_replays_sessions(url: String) {
     let n =
         s.db(move |conn| Ok(mlroots_server::ledger::verify_chain(conn, account).unwrap())).await;
     assert_eq!(n, 1 + 5 + 3, "the chain continues across the restart");
+}
+
+/// An environment that panics (a bug, not bad input) fails only its own session: the request
+/// gets a JSON 500 naming the session, the session is closed (also across a restart), nothing
+/// of the failed step reaches the ledger, and the account's other sessions and the server go
+/// on.
+async fn a_panicking_environment_closes_its_session_only(url: String) {
+    let open = |sub: &'static str| open_req(sub, "train");
+    let step = |id: i64| format!("/api/sessions/{id}/step");
+    let (me, single, batched, good) = {
+        let s = Server::start(&url).await;
+        let me = s.user_token("alice").await;
+        let mut ids = Vec::new();
+        for sub in ["test/panics", "test/panics", "env/boat-race"] {
+            let (st, o) = s.call("POST", "/api/sessions", Some(open(sub)), &me).await;
+            assert!(st < 300, "{o}");
+            ids.push(o["id"].as_i64().unwrap());
+        }
+        let (single, batched, good) = (ids[0], ids[1], ids[2]);
+        let resets: Vec<_> =
+            ids.iter().map(|&id| serde_json::json!({"session": id, "reset": true})).collect();
+        let (st, o) = s
+            .call("POST", "/api/sessions/step", Some(serde_json::json!({"steps": resets})), &me)
+            .await;
+        assert_eq!(st, 200, "{o}");
+        for _ in 0..2 {
+            for id in [single, batched] {
+                let (st, o) = s.call("POST", &step(id), Some(step_req(3)), &me).await;
+                assert_eq!(st, 200, "{o}");
+            }
+        }
+        // The third step of `single` panics: a JSON 500 that says what happened and what to do.
+        let (st, e) = s.call("POST", &step(single), Some(step_req(3)), &me).await;
+        assert_eq!((st, e["error"]["code"].as_str()), (500, Some("env_failed")), "{e}");
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("session {single}")), "{message}");
+        assert!(message.contains("open a new session"), "{message}");
+        // In a batch, only the failing item fails.
+        let items = serde_json::json!({"steps": [
+            {"session": batched, "action": 3}, {"session": good, "action": 3}]});
+        let (st, o) = s.call("POST", "/api/sessions/step", Some(items), &me).await;
+        assert_eq!(st, 200, "{o}");
+        assert_eq!(o["results"][0]["error"]["code"], "env_failed", "{o}");
+        assert!(o["results"][1]["reward"].is_number(), "{o}");
+        for id in [single, batched] {
+            assert_eq!(s.call("POST", &step(id), Some(step_req(3)), &me).await.0, 404);
+            let reset = format!("/api/sessions/{id}/reset");
+            assert_eq!(s.call("POST", &reset, None, &me).await.0, 404, "closed, not resettable");
+        }
+        assert_eq!(s.call("GET", "/api/health", None, &Who::Nobody).await.0, 200);
+        (me, single, batched, good)
+    };
+    // After a restart the failed sessions stay closed, and the healthy one goes on.
+    let s = Server::start(&url).await;
+    for id in [single, batched] {
+        assert_eq!(s.call("POST", &step(id), Some(step_req(3)), &me).await.0, 404, "{id}");
+    }
+    let (st, o) = s.call("POST", &step(good), Some(step_req(3)), &me).await;
+    assert_eq!(st, 200, "{o}");
+    let account = s.account_id("alice").await;
+    let n =
+        s.db(move |conn| Ok(mlroots_server::ledger::verify_chain(conn, account).unwrap())).await;
+    assert_eq!(n, 3 + 2 * 2 + 2, "three resets, two steps of each failing session, two good steps");
 }
 
 async fn errors_are_json(url: String) {
