@@ -21,31 +21,32 @@ fn fail(msg: String) -> ! {
     std::process::exit(2)
 }
 
+/// Trains `ref-q-keys` and writes it.
+#[derive(clap::Parser)]
+struct Args {
+    /// Training episodes (default: the preset's).
+    #[arg(long)]
+    episodes: Option<u64>,
+    /// The training seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to write the policy.
+    #[arg(long, default_value_os_t = PathBuf::from("assets").join(keys::REFERENCE_ID))]
+    out: PathBuf,
+    /// Overrides of the preset's configuration, `KEY=VALUE` (`alpha=0.1`).
+    #[arg(value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
 fn main() {
-    let (mut cfg, mut episodes): (TabularConfig, u64) =
+    let args = <Args as clap::Parser>::parse();
+    let (mut cfg, preset_episodes): (TabularConfig, u64) =
         keys::preset(keys::PRESET).expect("the preset counts episodes");
-    let mut seed = 0u64;
-    let mut out = PathBuf::from("assets").join(keys::REFERENCE_ID);
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value =
-            |name: &str| args.next().unwrap_or_else(|| fail(format!("{name} needs a value")));
-        match a.as_str() {
-            "--episodes" => {
-                episodes =
-                    value("--episodes").parse().unwrap_or_else(|e| fail(format!("--episodes: {e}")))
-            }
-            "--seed" => {
-                seed = value("--seed").parse().unwrap_or_else(|e| fail(format!("--seed: {e}")))
-            }
-            "--out" => out = PathBuf::from(value("--out")),
-            kv => {
-                let (k, v) =
-                    kv.split_once('=').unwrap_or_else(|| fail(format!("unknown argument {kv:?}")));
-                cfg.set(k, v).unwrap_or_else(|e| fail(e.to_string()));
-            }
-        }
+    for kv in &args.overrides {
+        let (k, v) = kv.split_once('=').unwrap_or_else(|| fail(format!("{kv:?} is not KEY=VALUE")));
+        cfg.set(k, v).unwrap_or_else(|e| fail(e.to_string()));
     }
+    let (episodes, seed, out) = (args.episodes.unwrap_or(preset_episodes), args.seed, args.out);
     let mut last = Vec::new();
     let mut table = keys::train(&cfg, keys::TRAIN, episodes, seed, &mut |r| {
         last.push(r.clone());

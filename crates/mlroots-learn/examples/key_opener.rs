@@ -24,37 +24,39 @@ fn fail(msg: String) -> ! {
     std::process::exit(2)
 }
 
+/// Trains `ref-q-keys-opener`, measures it beside the hoarder, and writes it.
+#[derive(clap::Parser)]
+struct Args {
+    /// Training episodes (default: the preset's).
+    #[arg(long)]
+    episodes: Option<u64>,
+    /// The training seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Greedy episodes per evaluation set.
+    #[arg(long, default_value_t = 500)]
+    eval: u64,
+    /// Where to write the policy.
+    #[arg(long, default_value_os_t = PathBuf::from("assets").join(keys::OPENER_ID))]
+    out: PathBuf,
+    /// Also write KC-S's reference and baseline weights into `DIR/solution/`.
+    #[arg(long, value_name = "DIR")]
+    challenge: Option<PathBuf>,
+    /// Overrides of the preset's configuration, `KEY=VALUE` (`alpha=0.1`).
+    #[arg(value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
 fn main() {
-    let (mut cfg, mut episodes): (TabularConfig, u64) =
+    let args = <Args as clap::Parser>::parse();
+    let (mut cfg, preset_episodes): (TabularConfig, u64) =
         keys::preset(keys::OPENER_PRESET).expect("the preset counts episodes");
-    let mut seed = 0u64;
-    let mut eval = 500u64;
-    let mut out = PathBuf::from("assets").join(keys::OPENER_ID);
-    let mut challenge: Option<PathBuf> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value =
-            |name: &str| args.next().unwrap_or_else(|| fail(format!("{name} needs a value")));
-        match a.as_str() {
-            "--episodes" => {
-                episodes =
-                    value("--episodes").parse().unwrap_or_else(|e| fail(format!("--episodes: {e}")))
-            }
-            "--seed" => {
-                seed = value("--seed").parse().unwrap_or_else(|e| fail(format!("--seed: {e}")))
-            }
-            "--eval" => {
-                eval = value("--eval").parse().unwrap_or_else(|e| fail(format!("--eval: {e}")))
-            }
-            "--out" => out = PathBuf::from(value("--out")),
-            "--challenge" => challenge = Some(PathBuf::from(value("--challenge"))),
-            kv => {
-                let (k, v) =
-                    kv.split_once('=').unwrap_or_else(|| fail(format!("unknown argument {kv:?}")));
-                cfg.set(k, v).unwrap_or_else(|e| fail(e.to_string()));
-            }
-        }
+    for kv in &args.overrides {
+        let (k, v) = kv.split_once('=').unwrap_or_else(|| fail(format!("{kv:?} is not KEY=VALUE")));
+        cfg.set(k, v).unwrap_or_else(|e| fail(e.to_string()));
     }
+    let episodes = args.episodes.unwrap_or(preset_episodes);
+    let Args { seed, eval, out, challenge, .. } = args;
     let mut table = keys::train(&cfg, keys::TRAIN_HELD, episodes, seed, &mut |_| {})
         .unwrap_or_else(|e| fail(e.to_string()));
     println!(

@@ -19,27 +19,52 @@ use mlroots_learn::es::EsConfig;
 use mlroots_learn::meta_turn::{self, MetaTurnConfig};
 use mlroots_learn::net::{Actor, Net};
 
+/// Trains (or writes) C01/TT-4's GRU.
+#[derive(clap::Parser)]
+struct Args {
+    /// ES generations (default: `MetaTurnConfig`'s).
+    #[arg(long)]
+    generations: Option<u64>,
+    /// Antithetic pairs per generation.
+    #[arg(long)]
+    population: Option<usize>,
+    /// Episodes per candidate.
+    #[arg(long)]
+    episodes: Option<u64>,
+    /// The seed of the initialisation and the noise.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The noise's standard deviation.
+    #[arg(long)]
+    sigma: Option<f32>,
+    /// Adam's step size.
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Train the linear head only.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    head_only: bool,
+    /// Start from the designed network `meta_turn::volley`.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    from_volley: bool,
+    /// Where to write the network.
+    #[arg(long, default_value = "tt4-es.safetensors")]
+    out: PathBuf,
+    /// Also write the untrained network of the same seed (the naive baseline) here.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+}
+
 fn main() {
+    let args = <Args as clap::Parser>::parse();
     let mut cfg = MetaTurnConfig::default();
-    let (mut seed, mut out, mut baseline) = (0u64, PathBuf::from("tt4-es.safetensors"), None);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        let number = || value.parse::<u64>().unwrap_or_else(|_| panic!("{flag}: not a number"));
-        match flag.as_str() {
-            "--generations" => cfg.es.generations = number(),
-            "--population" => cfg.es.population = number() as usize,
-            "--episodes" => cfg.episodes = number(),
-            "--seed" => seed = number(),
-            "--sigma" => cfg.es.sigma = value.parse().expect("--sigma: a number"),
-            "--lr" => cfg.es.lr = value.parse().expect("--lr: a number"),
-            "--head-only" => cfg.head_only = value == "true",
-            "--from-volley" => cfg.from_volley = value == "true",
-            "--out" => out = PathBuf::from(&value),
-            "--baseline" => baseline = Some(PathBuf::from(&value)),
-            other => panic!("unknown flag {other}"),
-        }
-    }
+    cfg.es.generations = args.generations.unwrap_or(cfg.es.generations);
+    cfg.es.population = args.population.unwrap_or(cfg.es.population);
+    cfg.episodes = args.episodes.unwrap_or(cfg.episodes);
+    cfg.es.sigma = args.sigma.unwrap_or(cfg.es.sigma);
+    cfg.es.lr = args.lr.unwrap_or(cfg.es.lr);
+    cfg.head_only = args.head_only;
+    cfg.from_volley = args.from_volley;
+    let Args { seed, out, baseline, .. } = args;
     let EsConfig { population, sigma, lr, generations, .. } = cfg.es;
     println!(
         "ES: {generations} generations x {population} pairs x {} episodes, sigma {sigma}, lr {lr}, \
