@@ -43,8 +43,7 @@ fn main() {
     let (mut cfg, preset_episodes): (TabularConfig, u64) =
         keys::preset(keys::PRESET).expect("the preset counts episodes");
     for kv in &args.overrides {
-        let (k, v) = kv.split_once('=').unwrap_or_else(|| fail(format!("{kv:?} is not KEY=VALUE")));
-        cfg.set(k, v).unwrap_or_else(|e| fail(e.to_string()));
+        cfg.set_pair(kv).unwrap_or_else(|e| fail(e.to_string()));
     }
     let (episodes, seed, out) = (args.episodes.unwrap_or(preset_episodes), args.seed, args.out);
     let mut last = Vec::new();

@@ -52,8 +52,7 @@ fn main() {
     let (mut cfg, preset_episodes): (TabularConfig, u64) =
         keys::preset(keys::OPENER_PRESET).expect("the preset counts episodes");
     for kv in &args.overrides {
-        let (k, v) = kv.split_once('=').unwrap_or_else(|| fail(format!("{kv:?} is not KEY=VALUE")));
-        cfg.set(k, v).unwrap_or_else(|e| fail(e.to_string()));
+        cfg.set_pair(kv).unwrap_or_else(|e| fail(e.to_string()));
     }
     let episodes = args.episodes.unwrap_or(preset_episodes);
     let Args { seed, eval, out, challenge, .. } = args;

@@ -16,8 +16,7 @@ fn main() {
     let episodes: u64 = args.next().map_or(300, |s| s.parse().expect("EPISODES is a number"));
     let mut cfg = TabularConfig::preset("one-strike").unwrap();
     for kv in args {
-        let (k, v) = kv.split_once('=').expect("overrides are KEY=VALUE");
-        cfg.set(k, v).unwrap_or_else(|e| panic!("{e}"));
+        cfg.set_pair(&kv).unwrap_or_else(|e| panic!("{e}"));
     }
     let debug = std::env::var_os("ONE_STRIKE_DEBUG").is_some();
     let (mut turned, mut kill_counts) = (0, [0u32; 3]);

@@ -259,6 +259,12 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: String,
     },
+    /// An override without `=`.
+    #[error("`{text}` is not KEY=VALUE (e.g. alpha=0.1)")]
+    NotKeyValue {
+        /// The text given.
+        text: String,
+    },
     /// A value outside its range.
     #[error("`{key}` = {value} is out of range: {expected}")]
     OutOfRange {
@@ -329,6 +335,13 @@ impl TabularConfig {
     /// The configuration of preset `name` (see [`presets`]).
     pub fn preset(name: &str) -> Result<Self, ConfigError> {
         Ok((find_preset(name)?.config)())
+    }
+
+    /// Overrides one key from a `KEY=VALUE` text (`alpha=0.5`), as [`TabularConfig::set`].
+    pub fn set_pair(&mut self, text: &str) -> Result<(), ConfigError> {
+        let (key, value) =
+            text.split_once('=').ok_or_else(|| ConfigError::NotKeyValue { text: text.into() })?;
+        self.set(key, value)
     }
 
     /// Overrides one key from its text form (`alpha`, `"0.5"`; `exploration`, `"trazzi"`;
@@ -630,7 +643,10 @@ mod tests {
         assert!(matches!(c.set("planning_steps", "-1"), Err(ConfigError::BadValue { .. })));
         assert!(matches!(c.set("alpha", "0"), Err(ConfigError::OutOfRange { key: "alpha", .. })));
         assert!(matches!(c.set("gamma", "NaN"), Err(ConfigError::BadValue { .. })));
+        assert!(matches!(c.set_pair("alpha0.3"), Err(ConfigError::NotKeyValue { .. })));
         assert_eq!(c, before, "a refused value changes nothing");
+        c.set_pair("alpha=0.25").unwrap();
+        assert_eq!(c.alpha, 0.25);
         let msg = TabularConfig::default().set("alpah", "1").unwrap_err().to_string();
         assert!(msg.contains("alpha") && msg.contains("gamma"), "{msg}");
     }
