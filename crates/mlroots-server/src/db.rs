@@ -81,6 +81,24 @@ pub mod schema {
         }
     }
     diesel::table! {
+        /// The ledger's by-session index, written in bulk by the ledger writer.
+        ledger_sessions (session_id, account_id, seq) {
+            session_id -> BigInt,
+            account_id -> BigInt,
+            seq -> BigInt,
+        }
+    }
+    diesel::table! {
+        /// How far each account's ledger is in `ledger_sessions` (every entry with
+        /// `seq <= upto`, no later one).
+        ledger_indexed (account_id) {
+            account_id -> BigInt,
+            upto -> BigInt,
+        }
+    }
+    diesel::allow_tables_to_appear_in_same_query!(ledger, ledger_sessions);
+    diesel::allow_tables_to_appear_in_same_query!(ledger_sessions, env_sessions);
+    diesel::table! {
         counters (account_id, sub_challenge, phase) {
             account_id -> BigInt,
             sub_challenge -> Text,

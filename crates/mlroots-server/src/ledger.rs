@@ -269,6 +269,7 @@ fn writer(
     let mut heads: BTreeMap<i64, (i64, String)> = BTreeMap::new();
     let mut batches: Vec<(Vec<Entry>, Ack)> = Vec::new();
     let mut since_checkpoint = 0;
+    let mut index = SessionIndexer::default();
     while let Some(first) = spin_then_block(&mut rx) {
         let mut n = 0;
         let mut next = Some(first);
@@ -281,6 +282,7 @@ fn writer(
                 }
                 Msg::Forget(account) => {
                     heads.remove(&account);
+                    index.forget(&mut conn, account);
                 }
             }
             if n < max_batch {
@@ -296,9 +298,16 @@ fn writer(
             // The cached heads may be ahead of what was committed: reload them on next use.
             heads.clear();
         }
+        if result.is_ok() {
+            index.written(batches.iter().flat_map(|b| &b.0).map(|e| e.account_id), n);
+        }
         let result = result.map_err(|e| e.to_string());
         for (_, ack) in batches.drain(..) {
             let _ = ack.send(result.clone());
+        }
+        if index.due() {
+            // After the answers: the steps just committed do not wait for the index.
+            index.flush(&mut conn, &heads);
         }
         since_checkpoint += n;
         if let Some(wake) = &checkpoint
@@ -309,6 +318,126 @@ fn writer(
             since_checkpoint = 0;
         }
     }
+    // Every handle is gone: index what is left, so the next start reads no tail.
+    index.flush(&mut conn, &heads);
+}
+
+/// Ledger entries written between two updates of the by-session index (`ledger_sessions`).
+/// Each update inserts, session by session, every entry since the last one: a session's
+/// entries sit together in the index, so an update costs about a page per session that
+/// stepped, not a page per step. Readers find the entries after the mark in the account's
+/// tail ([`session_entries`]), at most this many.
+pub const INDEX_EVERY: usize = 2048;
+
+/// The ledger writer's side of the by-session index: which accounts wrote since the last
+/// update, and how far each account is indexed.
+#[derive(Default)]
+struct SessionIndexer {
+    /// Accounts with entries after their mark.
+    dirty: std::collections::BTreeSet<i64>,
+    /// Known marks (`ledger_indexed.upto`); read from the database on first use.
+    upto: BTreeMap<i64, i64>,
+    /// Entries written since the last update.
+    since: usize,
+}
+
+impl SessionIndexer {
+    /// Notes a committed group of `n` entries of `accounts`.
+    fn written(&mut self, accounts: impl Iterator<Item = i64>, n: usize) {
+        self.since += n;
+        self.dirty.extend(accounts);
+    }
+
+    fn due(&self) -> bool {
+        self.since >= INDEX_EVERY
+    }
+
+    /// The account's ledger was deleted (with its index and mark): forget the mark, and
+    /// delete it again, in case an update from before the deletion wrote it back since.
+    fn forget(&mut self, conn: &mut DbConnection, account: i64) {
+        use schema::ledger_indexed::dsl as x;
+        self.dirty.remove(&account);
+        self.upto.remove(&account);
+        if let Err(e) =
+            diesel::delete(x::ledger_indexed.filter(x::account_id.eq(account))).execute(conn)
+        {
+            tracing::warn!(error = %e, account, "could not clear a deleted ledger's index mark");
+        }
+    }
+
+    /// Indexes every dirty account's entries up to its head, in one transaction. On failure
+    /// the marks are reread next time; readers still find everything through the tail.
+    fn flush(&mut self, conn: &mut DbConnection, heads: &BTreeMap<i64, (i64, String)>) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let upto = &mut self.upto;
+        let dirty = &self.dirty;
+        let result = crate::db::write_tx::<_, DbError, _>(conn, |conn| {
+            for &account in dirty {
+                let Some(&(head, _)) = heads.get(&account) else { continue };
+                let from = match upto.get(&account) {
+                    Some(&u) => u,
+                    None => indexed_upto(conn, account)?,
+                };
+                if head > from {
+                    index_range(conn, account, from, head)?;
+                }
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                for &account in dirty {
+                    if let Some(&(head, _)) = heads.get(&account) {
+                        self.upto.insert(account, head);
+                    }
+                }
+                self.dirty.clear();
+                self.since = 0;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the ledger's by-session index update failed");
+                self.upto.clear();
+                self.since = 0;
+            }
+        }
+    }
+}
+
+/// How far `account`'s ledger is in `ledger_sessions` (0: nothing yet).
+fn indexed_upto(conn: &mut DbConnection, account: i64) -> Result<i64, DbError> {
+    use schema::ledger_indexed::dsl as x;
+    Ok(x::ledger_indexed
+        .filter(x::account_id.eq(account))
+        .select(x::upto)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Puts `account`'s entries with `from < seq <= to` in `ledger_sessions` and moves its mark to
+/// `to`.
+fn index_range(conn: &mut DbConnection, account: i64, from: i64, to: i64) -> Result<(), DbError> {
+    use schema::ledger::dsl as l;
+    use schema::ledger_indexed::dsl as x;
+    use schema::ledger_sessions::dsl as s;
+    let new = l::ledger
+        .filter(l::account_id.eq(account).and(l::seq.gt(from)).and(l::seq.le(to)))
+        .select((l::session_id, l::account_id, l::seq));
+    diesel::insert_into(s::ledger_sessions)
+        .values(new)
+        .into_columns((s::session_id, s::account_id, s::seq))
+        .execute(conn)?;
+    let moved = diesel::update(x::ledger_indexed.filter(x::account_id.eq(account)))
+        .set(x::upto.eq(to))
+        .execute(conn)?;
+    if moved == 0 {
+        diesel::insert_into(x::ledger_indexed)
+            .values((x::account_id.eq(account), x::upto.eq(to)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// How many times the ledger writer polls its queue before it sleeps. A sleeping thread costs
@@ -488,18 +617,61 @@ pub fn counters(
     Ok(row.as_ref().map(parse_counters).unwrap_or_default())
 }
 
+/// Loads `$select` (of Rust type `$t`) for every entry of session `$session` of `$account`,
+/// in order: those up to the account's mark through the by-session index (`ledger_sessions`),
+/// then the few after it from the account's tail. The mark is read first: an index update
+/// between the two queries only adds entries after it, which the tail query then finds, so
+/// nothing is missed or read twice.
+macro_rules! session_rows {
+    ($conn:expr, $account:expr, $session:expr, $select:expr, $t:ty) => {{
+        use schema::ledger::dsl as l;
+        use schema::ledger_sessions::dsl as s;
+        let (conn, account, session) = ($conn, $account, $session);
+        let upto = indexed_upto(conn, account)?;
+        let indexed = s::ledger_sessions
+            .filter(s::session_id.eq(session).and(s::account_id.eq(account)).and(s::seq.le(upto)))
+            .select(s::seq);
+        let mut rows: Vec<$t> = l::ledger
+            .filter(l::account_id.eq(account).and(l::seq.eq_any(indexed)))
+            .order(l::seq.asc())
+            .select($select)
+            .load(conn)?;
+        rows.extend(
+            l::ledger
+                .filter(
+                    l::account_id.eq(account).and(l::seq.gt(upto)).and(l::session_id.eq(session)),
+                )
+                .order(l::seq.asc())
+                .select($select)
+                .load::<$t>(conn)?,
+        );
+        rows
+    }};
+}
+
 /// Every entry of one session, in order.
 pub fn session_entries(
     conn: &mut DbConnection,
     account: i64,
     session: i64,
 ) -> Result<Vec<LedgerRow>, DbError> {
-    use schema::ledger::dsl as l;
-    Ok(l::ledger
-        .filter(l::session_id.eq(session).and(l::account_id.eq(account)))
-        .order(l::seq.asc())
-        .select(LedgerRow::as_select())
-        .load(conn)?)
+    Ok(session_rows!(conn, account, session, LedgerRow::as_select(), LedgerRow))
+}
+
+/// One session's entries, light: `(episode, reward, ended, created_ms)` in order, where
+/// `ended` is terminated or truncated (for learning curves over long training sessions).
+pub fn session_rewards(
+    conn: &mut DbConnection,
+    account: i64,
+    session: i64,
+) -> Result<Vec<(i64, f64, bool, i64)>, DbError> {
+    Ok(session_rows!(
+        conn,
+        account,
+        session,
+        (l::episode, l::reward, l::terminated.or(l::truncated), l::created_ms),
+        (i64, f64, bool, i64)
+    ))
 }
 
 /// Every entry of an account, in order (for export).
@@ -608,6 +780,85 @@ mod tests {
         assert!(size() >= before + 1_000_000, "database file {} bytes, was {before}", size());
         let mut conn = crate::db::establish(&path).unwrap();
         assert_eq!(verify_chain(&mut conn, 1).unwrap(), n as usize);
+    }
+
+    /// The by-session index is written in bulk ([`INDEX_EVERY`] entries at a time, and when
+    /// the writer stops): every session reads whole, in order (the index up to the account's
+    /// mark, then the account's tail), before any update, between updates and after the
+    /// last, with sessions of two accounts interleaved.
+    #[test]
+    #[allow(clippy::disallowed_methods)] // waits (bounded) for the stopped writer's last update
+    fn sessions_read_whole_before_between_and_after_index_updates() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, path) = sqlite_ledger(&dir, 8192);
+        let mut conn = crate::db::establish(&path).unwrap();
+        // (account, session) -> the steps appended, in order.
+        let mut appended: BTreeMap<(i64, i64), Vec<i64>> = BTreeMap::new();
+        let mut next = 0i64;
+        let mut append = |n: i64, appended: &mut BTreeMap<(i64, i64), Vec<i64>>| {
+            let group: Vec<Entry> = (next..next + n)
+                .map(|i| {
+                    // Account 1 steps sessions 1-3 in turn; every fifth entry is account 2's.
+                    let (account, session) = if i % 5 == 4 { (2, 9) } else { (1, 1 + i % 3) };
+                    appended.entry((account, session)).or_default().push(i);
+                    Entry {
+                        account_id: account,
+                        session_id: session,
+                        step: i,
+                        ..entries(1, 0, 1)[0].clone()
+                    }
+                })
+                .collect();
+            next += n;
+            ledger.append(group).blocking_recv().unwrap().unwrap();
+        };
+        let reads_whole = |conn: &mut DbConnection, appended: &BTreeMap<(i64, i64), Vec<i64>>| {
+            for (&(account, session), steps) in appended {
+                let read: Vec<i64> = session_entries(conn, account, session)
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.step)
+                    .collect();
+                assert_eq!(&read, steps, "account {account}, session {session}");
+            }
+        };
+        let indexed = |conn: &mut DbConnection| {
+            use schema::ledger_sessions::dsl as s;
+            s::ledger_sessions.count().get_result::<i64>(conn).unwrap()
+        };
+        append(100, &mut appended);
+        reads_whole(&mut conn, &appended);
+        assert_eq!(indexed(&mut conn), 0, "nothing indexed before {INDEX_EVERY} entries");
+        assert_eq!(indexed_upto(&mut conn, 1).unwrap(), 0);
+        // Crossing INDEX_EVERY: the update runs after that group's answer, before the next.
+        append(INDEX_EVERY as i64, &mut appended);
+        append(7, &mut appended);
+        let indexed_now = indexed(&mut conn);
+        assert_eq!(
+            indexed_now,
+            100 + INDEX_EVERY as i64,
+            "the update covered every entry before it"
+        );
+        assert!(indexed_upto(&mut conn, 1).unwrap() > 0 && indexed_upto(&mut conn, 2).unwrap() > 0);
+        reads_whole(&mut conn, &appended);
+        append(50, &mut appended);
+        reads_whole(&mut conn, &appended);
+        // The writer's last update when it stops: everything indexed, nothing left in a tail.
+        drop(ledger);
+        let total = next;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while indexed(&mut conn) < total && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(indexed(&mut conn), total);
+        reads_whole(&mut conn, &appended);
+        let head1 =
+            appended.iter().filter(|((a, _), _)| *a == 1).map(|(_, v)| v.len()).sum::<usize>();
+        assert_eq!(
+            indexed_upto(&mut conn, 1).unwrap(),
+            head1 as i64,
+            "account 1's mark is its head"
+        );
     }
 
     fn sqlite_ledger(dir: &tempfile::TempDir, max_batch: usize) -> (Ledger, String) {

@@ -10,7 +10,6 @@
 //! The ledger is aggregated in SQL (one row per episode), so a long training run costs one
 //! grouped scan, not one row per step.
 
-use diesel::dsl::{count_star, sum};
 use diesel::prelude::*;
 
 use super::svg::{Chart, moving_average, num, thin};
@@ -41,7 +40,6 @@ pub fn training_episodes(
     sub: &str,
 ) -> Result<Vec<TrainEpisode>, ApiError> {
     use schema::env_sessions::dsl as s;
-    use schema::ledger::dsl as l;
     let sessions: Vec<i64> = s::env_sessions
         .filter(s::account_id.eq(account).and(s::sub_challenge.eq(sub)).and(s::phase.eq("train")))
         .order(s::id.asc())
@@ -49,25 +47,21 @@ pub fn training_episodes(
         .load(conn)?;
     let mut out = Vec::new();
     for session in sessions {
-        let of_session = l::session_id.eq(session).and(l::account_id.eq(account));
-        let ends: Vec<(i64, i64)> = l::ledger
-            .filter(of_session.and(l::terminated.or(l::truncated)))
-            .order(l::episode.asc())
-            .select((l::episode, l::created_ms))
-            .load(conn)?;
-        if ends.is_empty() {
-            continue;
+        // Per episode: the sum of rewards, the rows (the reset and the steps), and when it
+        // ended, if it did.
+        let mut episodes: std::collections::BTreeMap<i64, (f64, i64, Option<i64>)> =
+            std::collections::BTreeMap::new();
+        for (episode, reward, ended, ms) in crate::ledger::session_rewards(conn, account, session)?
+        {
+            let e = episodes.entry(episode).or_insert((0.0, 0, None));
+            e.0 += reward;
+            e.1 += 1;
+            if ended {
+                e.2 = Some(ms);
+            }
         }
-        let sums: Vec<(i64, Option<f64>, i64)> = l::ledger
-            .filter(of_session)
-            .group_by(l::episode)
-            .select((l::episode, sum(l::reward), count_star()))
-            .load(conn)?;
-        let sums: std::collections::BTreeMap<i64, (f64, i64)> =
-            sums.into_iter().map(|(e, r, n)| (e, (r.unwrap_or(0.0), n))).collect();
-        for (episode, end_ms) in ends {
-            if let Some(&(ret, rows)) = sums.get(&episode) {
-                // Rows are the reset and the steps.
+        for (ret, rows, end) in episodes.into_values() {
+            if let Some(end_ms) = end {
                 out.push(TrainEpisode { session, ret, steps: rows - 1, end_ms });
             }
         }

@@ -858,19 +858,16 @@ pub async fn practice_outcome(
                     "session {id} is a {phase} session; only practice sessions reveal the hidden performance"
                 )));
             }
-            use schema::ledger::dsl as l;
-            let last: Option<i64> = l::ledger
-                .filter(l::session_id.eq(id).and(l::account_id.eq(account)))
-                .select(diesel::dsl::max(l::episode))
-                .first(conn)?;
-            let Some(ep) = last else { return Ok((env_id, Vec::new())) };
-            let rows = l::ledger
-                .filter(
-                    l::session_id.eq(id).and(l::account_id.eq(account)).and(l::episode.eq(ep)),
-                )
-                .order(l::seq.asc())
-                .select((l::kind, l::reward, l::terminated, l::truncated, l::performance, l::events, l::step))
-                .load::<(String, f64, bool, bool, f64, String, i64)>(conn)?;
+            // The last episode's entries (episodes only grow within a session).
+            let entries = crate::ledger::session_entries(conn, account, id)?;
+            let Some(ep) = entries.last().map(|r| r.episode) else {
+                return Ok((env_id, Vec::new()));
+            };
+            let rows: Vec<(String, f64, bool, bool, f64, String, i64)> = entries
+                .into_iter()
+                .filter(|r| r.episode == ep)
+                .map(|r| (r.kind, r.reward, r.terminated, r.truncated, r.performance, r.events, r.step))
+                .collect();
             Ok((env_id, rows))
         })
         .await?;
