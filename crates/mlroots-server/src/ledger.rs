@@ -357,15 +357,16 @@ impl SessionIndexer {
     }
 
     /// The account's ledger was deleted (with its index and mark): forget the mark, and
-    /// delete it again, in case an update from before the deletion wrote it back since.
+    /// delete the account's index and mark again. An update that overlapped the deletion
+    /// (on PostgreSQL it still saw the deleted entries) may have written them back; the
+    /// writer runs one thing at a time, so after this nothing of the old chain is indexed.
     fn forget(&mut self, conn: &mut DbConnection, account: i64) {
-        use schema::ledger_indexed::dsl as x;
         self.dirty.remove(&account);
         self.upto.remove(&account);
         if let Err(e) =
-            diesel::delete(x::ledger_indexed.filter(x::account_id.eq(account))).execute(conn)
+            crate::db::write_tx::<_, DbError, _>(conn, |conn| clear_index(conn, account))
         {
-            tracing::warn!(error = %e, account, "could not clear a deleted ledger's index mark");
+            tracing::warn!(error = %e, account, "could not clear a deleted ledger's index");
         }
     }
 
@@ -407,6 +408,21 @@ impl SessionIndexer {
             }
         }
     }
+}
+
+/// Deletes `account`'s by-session index and mark (its ledger is being deleted). The index is
+/// keyed by session first, so its rows are found through the account's sessions.
+pub fn clear_index(conn: &mut DbConnection, account: i64) -> Result<(), DbError> {
+    use schema::env_sessions::dsl as e;
+    use schema::ledger_indexed::dsl as x;
+    use schema::ledger_sessions::dsl as s;
+    let sessions = e::env_sessions.filter(e::account_id.eq(account)).select(e::id);
+    diesel::delete(
+        s::ledger_sessions.filter(s::account_id.eq(account).and(s::session_id.eq_any(sessions))),
+    )
+    .execute(conn)?;
+    diesel::delete(x::ledger_indexed.filter(x::account_id.eq(account))).execute(conn)?;
+    Ok(())
 }
 
 /// How far `account`'s ledger is in `ledger_sessions` (0: nothing yet).
@@ -635,8 +651,15 @@ macro_rules! session_rows {
         let indexed = s::ledger_sessions
             .filter(s::session_id.eq(session).and(s::account_id.eq(account)).and(s::seq.le(upto)))
             .select(s::seq);
+        // The session is checked again on the entries themselves: an index row can never
+        // lend another session's entry.
         let mut rows: Vec<$t> = l::ledger
-            .filter(l::account_id.eq(account).and(l::seq.eq_any(indexed)))
+            .filter(
+                l::account_id
+                    .eq(account)
+                    .and(l::seq.eq_any(indexed))
+                    .and(l::session_id.eq(session)),
+            )
             .order(l::seq.asc())
             .select($select)
             .load(conn)?;

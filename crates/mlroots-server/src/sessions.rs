@@ -815,19 +815,10 @@ pub async fn delete_ledger(
         .db(move |conn| {
             crate::db::write_tx::<_, ApiError, _>(conn, |conn| {
                 use schema::{counters::dsl as c, env_sessions::dsl as s, ledger::dsl as l};
-                use schema::{ledger_indexed::dsl as x, ledger_sessions::dsl as ls};
                 let n =
                     diesel::delete(l::ledger.filter(l::account_id.eq(account))).execute(conn)?;
-                // The by-session index, found through the account's sessions (its key leads
-                // with the session).
-                let sessions = s::env_sessions.filter(s::account_id.eq(account)).select(s::id);
-                diesel::delete(
-                    ls::ledger_sessions
-                        .filter(ls::account_id.eq(account).and(ls::session_id.eq_any(sessions))),
-                )
-                .execute(conn)?;
-                diesel::delete(x::ledger_indexed.filter(x::account_id.eq(account)))
-                    .execute(conn)?;
+                // Again by the writer when it reads `forget` (an index update may overlap).
+                ledger::clear_index(conn, account)?;
                 diesel::delete(c::counters.filter(c::account_id.eq(account))).execute(conn)?;
                 diesel::update(
                     s::env_sessions.filter(s::account_id.eq(account).and(s::closed_ms.is_null())),

@@ -7,8 +7,8 @@
 //! steps (the budget's clock); the sentence ("42 training episodes, last 10 mean return
 //! 37.5, ...") says the same for screen readers and at a glance. Only visible rewards, steps
 //! and episode ends are read: hidden performance and events of training stay with the judge.
-//! The ledger is aggregated in SQL (one row per episode), so a long training run costs one
-//! grouped scan, not one row per step.
+//! Each session's entries are read light (episode, reward, end, time:
+//! `ledger::session_rewards`) and summed per episode here.
 
 use diesel::prelude::*;
 

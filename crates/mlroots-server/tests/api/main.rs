@@ -719,4 +719,39 @@ async fn admin_ledger_export_and_delete(url: String) {
     s.call("POST", &format!("/api/sessions/{id}/reset"), None, &bob).await;
     let n = s.db(move |conn| Ok(mlroots_server::ledger::verify_chain(conn, bob_id).unwrap())).await;
     assert_eq!(n, 1);
+    // Past a by-session index update, deleted again, and past another on the fresh chain:
+    // each session reads exactly its own entries (nothing of the old chain is indexed).
+    let steps = mlroots_server::ledger::INDEX_EVERY + 40;
+    let walk = |id: i64| {
+        let (s, bob) = (&s, &bob);
+        async move {
+            for _ in 0..steps {
+                let (_, o) = s
+                    .call("POST", &format!("/api/sessions/{id}/step"), Some(step_req(3)), bob)
+                    .await;
+                if o["terminated"] == true || o["truncated"] == true {
+                    s.call("POST", &format!("/api/sessions/{id}/reset"), None, bob).await;
+                }
+            }
+        }
+    };
+    walk(id).await;
+    assert_eq!(s.call("DELETE", &path, None, &admin).await.0, 200);
+    let (_, o) =
+        s.call("POST", "/api/sessions", Some(open_req("env/boat-race", "train")), &bob).await;
+    let fresh = o["id"].as_i64().unwrap();
+    s.call("POST", &format!("/api/sessions/{fresh}/reset"), None, &bob).await;
+    walk(fresh).await;
+    let (old, new) = s
+        .db(move |conn| {
+            let read = |c: &mut _, id| mlroots_server::ledger::session_entries(c, bob_id, id);
+            Ok((read(conn, id)?, read(conn, fresh)?))
+        })
+        .await;
+    assert!(old.is_empty(), "the deleted session reads {} entries", old.len());
+    let total =
+        s.db(move |conn| Ok(mlroots_server::ledger::verify_chain(conn, bob_id).unwrap())).await;
+    assert_eq!(new.len(), total, "the fresh session reads the whole fresh chain");
+    assert!(new.iter().all(|r| r.session_id == fresh));
+    assert!(new.windows(2).all(|w| w[0].seq < w[1].seq));
 }
