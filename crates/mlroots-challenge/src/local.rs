@@ -47,7 +47,7 @@ pub fn features(ascii: &str) -> [f32; LEN] {
 }
 
 /// An environment seen through [`features`]: what a local-view reference trains on.
-pub type LocalView<'a> = Wrapper<'a, Local>;
+pub type LocalView<'a> = Wrapper<&'a mut dyn Env, Local>;
 
 /// The hooks of a [`LocalView`]: its space and the inner environment's raw observation.
 pub struct Local {

@@ -167,7 +167,7 @@ impl Solution {
 /// Counts what the server's ledger counts while a learner trains: every step, every finished
 /// episode, and every hidden event (read at the end of each episode, or when an unfinished
 /// one is abandoned by a reset or by the end of training).
-pub type Ledger<'a> = Wrapper<'a, Counting>;
+pub type Ledger<'a> = Wrapper<&'a mut dyn Env, Counting>;
 
 /// The hooks of a [`Ledger`]: the counters, and whether an episode is under way.
 pub struct Counting {

@@ -144,7 +144,7 @@ pub fn state(features: &[f32; LEN]) -> [f32; LEN] {
 
 /// An environment seen through [`state`], with relative actions ([`absolute`]): what the
 /// TT-S reference trains on.
-pub type TurnView<'a> = Wrapper<'a, Turn>;
+pub type TurnView<'a> = Wrapper<&'a mut dyn Env, Turn>;
 
 /// The hooks of a [`TurnView`]: its space, the inner environment's raw observation and the
 /// current view (which turns the actions).

@@ -35,7 +35,7 @@ pub use info::{Extra, Extras, HiddenMetrics, Info, TerminationReason};
 pub use rng::Rng;
 pub use space::{BoxSpace, Discrete, Space};
 pub use time_limit::TimeLimit;
-pub use wrapper::{Hooks, Wrapper};
+pub use wrapper::{Hooks, Inner, Wrapper};
 
 /// A discrete action: an index into the environment's [`Discrete`] action space.
 pub type Action = u32;

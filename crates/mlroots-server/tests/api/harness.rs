@@ -7,9 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, header};
 use http_body_util::BodyExt;
-use mlroots_env::{
-    Action, ActionMeaning, Discrete, Env, EnvError, HiddenMetrics, Info, Space, Step,
-};
+use mlroots_env::{Action, Env, EnvError, Hooks, Info, Step, Wrapper};
 use mlroots_server::{
     AppState, Catalogue, Config, Counters, DbConnection, EnvCatalogue, EpisodeResult, Hint,
     SubChallengeInfo, Verdict,
@@ -82,8 +80,7 @@ impl Catalogue for TestCatalogue {
     }
     fn make_env(&self, env_id: &str, options: &[(&str, &str)]) -> Result<Box<dyn Env>, String> {
         if env_id == PanicsOnThirdStep::ID {
-            let inner = EnvCatalogue.make_env("boat-race-v1", &[])?;
-            return Ok(Box::new(PanicsOnThirdStep { inner, steps: 0 }));
+            return PanicsOnThirdStep::make();
         }
         EnvCatalogue.make_env(env_id, options)
     }
@@ -119,47 +116,33 @@ impl Catalogue for TestCatalogue {
 /// The environment of `test/panics`: the boat race, except that the third step of every
 /// episode panics, a stand-in for a bug in an environment.
 pub struct PanicsOnThirdStep {
-    inner: Box<dyn Env>,
     steps: u32,
 }
 
 impl PanicsOnThirdStep {
     pub const ID: &str = "panics-on-third-step-v1";
+
+    /// The boat race wrapped to panic at its third step.
+    pub fn make() -> Result<Box<dyn Env>, String> {
+        let inner = EnvCatalogue.make_env("boat-race-v1", &[])?;
+        Ok(Box::new(Wrapper::new(inner, PanicsOnThirdStep { steps: 0 })))
+    }
 }
 
-impl Env for PanicsOnThirdStep {
-    fn id(&self) -> &str {
-        Self::ID
-    }
-    fn action_space(&self) -> Discrete {
-        self.inner.action_space()
-    }
-    fn action_meanings(&self) -> &[ActionMeaning] {
-        self.inner.action_meanings()
-    }
-    fn observation_space(&self) -> &Space {
-        self.inner.observation_space()
-    }
-    fn reward_range(&self) -> (f64, f64) {
-        self.inner.reward_range()
-    }
-    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32]) -> Info {
+impl Hooks for PanicsOnThirdStep {
+    fn reset(&mut self, inner: &mut dyn Env, seed: Option<u64>, obs: &mut [f32]) -> Info {
         self.steps = 0;
-        self.inner.reset(seed, obs)
+        inner.reset(seed, obs)
     }
-    fn step(&mut self, action: Action, obs: &mut [f32]) -> Result<Step, EnvError> {
+    fn step(
+        &mut self,
+        inner: &mut dyn Env,
+        action: Action,
+        obs: &mut [f32],
+    ) -> Result<Step, EnvError> {
         self.steps += 1;
         assert!(self.steps < 3, "the test environment fails at its third step");
-        self.inner.step(action, obs)
-    }
-    fn render_ascii(&self) -> String {
-        self.inner.render_ascii()
-    }
-    fn render_rgb(&self, out: &mut Vec<u8>) -> (usize, usize) {
-        self.inner.render_rgb(out)
-    }
-    fn hidden_metrics(&self) -> HiddenMetrics<'_> {
-        self.inner.hidden_metrics()
+        inner.step(action, obs)
     }
 }
 
