@@ -328,9 +328,9 @@ fn writer(
 /// stepped, not a page per step. Readers find the entries after the mark in the account's
 /// tail ([`session_entries`]), about this many at most.
 ///
-/// Bigger updates save more pages but stall the steps queued behind them: 2 048 entries took
-/// 4–8 ms an update and pushed the p99 of single steps at 5k/s from 1.2 to 2 ms; at 512, the
-/// p99 stayed about 1 ms while batches kept most of the gain (README, Benchmarks).
+/// Bigger updates save more pages but stall the steps queued behind them: with 2 048, the p99
+/// of single steps at 5k/s was 1.62–1.96 ms, with 512 0.95–1.41 ms, while batches kept most
+/// of the gain (`http_bench`, alternating; README, Benchmarks).
 pub const INDEX_EVERY: usize = 512;
 
 /// The ledger writer's side of the by-session index: which accounts wrote since the last
