@@ -178,14 +178,32 @@ fn disk_written() -> Option<u64> {
     io.lines().find_map(|l| l.strip_prefix("write_bytes:")).and_then(|v| v.trim().parse().ok())
 }
 
-/// Prints how much was written to storage since `before` (from [`disk_written`]), per step.
-fn report_disk(before: Option<u64>, steps: u64) {
-    if let (Some(a), Some(b)) = (before, disk_written()) {
+/// CPU seconds this process (server and client together) has used so far, user and system
+/// (`/proc/self/stat`, in Linux's fixed 100 ticks a second), where Linux reports it.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// What a measurement cost the machine: bytes sent toward storage since `before` (from
+/// [`disk_written`]) and CPU since `cpu_before` (from [`cpu_seconds`]), per step.
+fn report_costs(before: (Option<u64>, Option<f64>), steps: u64, elapsed: f64) {
+    if let (Some(a), Some(b)) = (before.0, disk_written()) {
         let bytes = b.saturating_sub(a) as f64;
         println!(
             "  written to storage: {:.0} MB, {:.1} KB a step",
             bytes / 1e6,
             bytes / 1e3 / steps.max(1) as f64
+        );
+    }
+    if let (Some(a), Some(b)) = (before.1, cpu_seconds()) {
+        println!(
+            "  CPU (server and client): {:.2} cores, {:.0} µs a step",
+            (b - a) / elapsed,
+            (b - a) * 1e6 / steps.max(1) as f64
         );
     }
 }
@@ -242,7 +260,7 @@ async fn main() {
             eprintln!("RATES: {rate:?} is not a number of steps per second; skipped");
             continue;
         };
-        let written = disk_written();
+        let before = (disk_written(), cpu_seconds());
         let (n, elapsed, lat, lat_sent) =
             single_steps(addr, &auth, n_sessions, dur, Some(rate)).await;
         report(
@@ -252,10 +270,12 @@ async fn main() {
             lat,
         );
         report("  the same, timed from each request's send", n, elapsed, lat_sent);
-        report_disk(written, n);
+        report_costs(before, n, elapsed);
     }
+    let before = (disk_written(), cpu_seconds());
     let (n, elapsed, lat, _) = single_steps(addr, &auth, n_sessions, dur, None).await;
     report(&format!("single steps, {n_sessions} sessions, closed loop"), n, elapsed, lat);
+    report_costs(before, n, elapsed);
 
     // Batch steps: `clients` connections, each stepping its own 64 sessions per request.
     for clients in [1usize, 4] {

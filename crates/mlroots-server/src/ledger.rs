@@ -168,7 +168,7 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-#[derive(Queryable, Insertable, AsChangeset)]
+#[derive(Queryable, Insertable)]
 #[diesel(table_name = schema::counters)]
 struct CounterRow {
     account_id: i64,
@@ -292,22 +292,17 @@ fn writer(
         if batches.is_empty() {
             continue;
         }
-        let result = write_group(&mut conn, &mut heads, &batches);
+        let result = write_group(&mut conn, &mut heads, &mut index, &batches);
         if let Err(e) = &result {
             tracing::error!(error = %e, entries = n, "ledger write failed");
-            // The cached heads may be ahead of what was committed: reload them on next use.
+            // The cached heads and index state may be ahead of what was committed: reload
+            // them on next use.
             heads.clear();
-        }
-        if result.is_ok() {
-            index.written(batches.iter().flat_map(|b| &b.0).map(|e| e.account_id), n);
+            index.reset();
         }
         let result = result.map_err(|e| e.to_string());
         for (_, ack) in batches.drain(..) {
             let _ = ack.send(result.clone());
-        }
-        if index.due() {
-            // After the answers: the steps just committed do not wait for the index.
-            index.flush(&mut conn, &heads);
         }
         since_checkpoint += n;
         if let Some(wake) = &checkpoint
@@ -319,50 +314,161 @@ fn writer(
         }
     }
     // Every handle is gone: index what is left, so the next start reads no tail.
-    index.flush(&mut conn, &heads);
+    index.finish(&mut conn, &heads);
 }
 
-/// Ledger entries written between two updates of the by-session index (`ledger_sessions`).
-/// Each update inserts, session by session, every entry since the last one: a session's
-/// entries sit together in the index, so an update costs about a page per session that
-/// stepped, not a page per step. Readers find the entries after the mark in the account's
-/// tail ([`session_entries`]), about this many at most.
-///
-/// Bigger updates save more pages but stall the steps queued behind them: with 2 048, the p99
-/// of single steps at 5k/s was 1.62–1.96 ms, with 512 0.95–1.41 ms, while batches kept most
-/// of the gain (`http_bench`, alternating; README, Benchmarks).
-pub const INDEX_EVERY: usize = 512;
+/// A session's entries are put in the by-session index (`ledger_sessions`) this many at a
+/// time. They sit together in the index, so one insertion of a session's entries costs about
+/// a page, where indexing each step as it came (a SQL index) cost a page a step.
+pub const SESSION_BATCH: usize = 32;
 
-/// The ledger writer's side of the by-session index: which accounts wrote since the last
-/// update, and how far each account is indexed.
+/// How far an account's index may lag behind its head, in entries: a session whose oldest
+/// unindexed entry is further back than this is indexed even with fewer than
+/// [`SESSION_BATCH`] entries waiting (a session that stopped stepping, or one of many). Readers
+/// find the unindexed entries in the account's tail after its mark ([`session_entries`]),
+/// which stays within about this plus [`MARK_EVERY`] entries.
+pub const MAX_LAG: i64 = 2048;
+
+/// At most about this many entries are indexed in one group commit (a session's entries go
+/// in together, so a little more): sessions stepped in lockstep, such as one batch request's,
+/// fill their [`SESSION_BATCH`] at the same commit, and indexing them all at once would stall
+/// it. The rest wait for the next commits.
+const INDEX_BUDGET: usize = 128;
+
+/// An account's mark (`ledger_indexed.upto`) is written when it has moved this many entries.
+pub const MARK_EVERY: i64 = 256;
+
+/// The ledger writer's side of the by-session index.
+///
+/// Indexing happens inside the group commits, a session at a time: whenever a session has
+/// [`SESSION_BATCH`] unindexed entries, or its oldest one lags [`MAX_LAG`] entries behind
+/// its account's head, the group's transaction also inserts them (oldest first, about
+/// [`INDEX_BUDGET`] entries a commit at most). The work is spread over the commits: an update
+/// of every account's index in bulk, every 512 entries, stalled the steps queued behind it
+/// (README, Benchmarks).
+///
+/// Each account's mark says that every entry up to it is indexed; entries after it may or may
+/// not be (readers ignore index rows after the mark and read the tail from the ledger). On a
+/// restart, or after a failed commit, an account's state is rebuilt from its tail, and
+/// entries already indexed are skipped by the insertion.
 #[derive(Default)]
 struct SessionIndexer {
-    /// Accounts with entries after their mark.
-    dirty: std::collections::BTreeSet<i64>,
-    /// Known marks (`ledger_indexed.upto`); read from the database on first use.
-    upto: BTreeMap<i64, i64>,
-    /// Entries written since the last update.
-    since: usize,
+    accounts: BTreeMap<i64, AccountIndex>,
+}
+
+/// One account's unindexed entries.
+#[derive(Default)]
+struct AccountIndex {
+    /// The unindexed entries' positions, by session, in order.
+    pending: BTreeMap<i64, Vec<i64>>,
+    /// `(first unindexed position, session)` for every session in `pending`.
+    oldest: std::collections::BTreeSet<(i64, i64)>,
+    /// The mark as stored.
+    mark: i64,
+}
+
+impl AccountIndex {
+    /// Loads `account`'s mark and the unindexed entries after it.
+    fn load(conn: &mut DbConnection, account: i64) -> Result<AccountIndex, DbError> {
+        use schema::ledger::dsl as l;
+        let mark = indexed_upto(conn, account)?;
+        let mut index = AccountIndex { mark, ..AccountIndex::default() };
+        let tail: Vec<(i64, i64)> = l::ledger
+            .filter(l::account_id.eq(account).and(l::seq.gt(mark)))
+            .order(l::seq.asc())
+            .select((l::seq, l::session_id))
+            .load(conn)?;
+        for (seq, session) in tail {
+            index.push(session, seq);
+        }
+        Ok(index)
+    }
+
+    fn push(&mut self, session: i64, seq: i64) {
+        let list = self.pending.entry(session).or_default();
+        if list.is_empty() {
+            self.oldest.insert((seq, session));
+        }
+        list.push(seq);
+    }
+
+    /// Inserts `session`'s unindexed entries into the index; returns how many.
+    fn index_session(
+        &mut self,
+        conn: &mut DbConnection,
+        account: i64,
+        session: i64,
+    ) -> Result<usize, DbError> {
+        let Some(seqs) = self.pending.remove(&session) else { return Ok(0) };
+        if let Some(&first) = seqs.first() {
+            self.oldest.remove(&(first, session));
+        }
+        insert_index_rows(conn, account, session, &seqs)?;
+        Ok(seqs.len())
+    }
+
+    /// Indexes the sessions that are due, oldest first, until `budget` entries are spent,
+    /// then writes the mark if it moved [`MARK_EVERY`]. With `all`, every session is due, the
+    /// budget is ignored and any move of the mark is written.
+    fn index_due(
+        &mut self,
+        conn: &mut DbConnection,
+        account: i64,
+        head: i64,
+        budget: &mut usize,
+        all: bool,
+    ) -> Result<(), DbError> {
+        let due: Vec<i64> = self
+            .oldest
+            .iter()
+            .filter(|&&(first, session)| {
+                all || head - first >= MAX_LAG
+                    || self.pending.get(&session).is_some_and(|s| s.len() >= SESSION_BATCH)
+            })
+            .map(|&(_, session)| session)
+            .collect();
+        for session in due {
+            if *budget == 0 && !all {
+                break;
+            }
+            let n = self.index_session(conn, account, session)?;
+            *budget = budget.saturating_sub(n);
+        }
+        let upto = self.oldest.first().map_or(head, |&(first, _)| first - 1);
+        if upto >= self.mark + MARK_EVERY || (all && upto > self.mark) {
+            set_indexed_upto(conn, account, upto)?;
+            self.mark = upto;
+        }
+        Ok(())
+    }
 }
 
 impl SessionIndexer {
-    /// Notes a committed group of `n` entries of `accounts`.
-    fn written(&mut self, accounts: impl Iterator<Item = i64>, n: usize) {
-        self.since += n;
-        self.dirty.extend(accounts);
+    /// The state of `account`, loaded on first use.
+    fn account(
+        &mut self,
+        conn: &mut DbConnection,
+        account: i64,
+    ) -> Result<&mut AccountIndex, DbError> {
+        Ok(match self.accounts.entry(account) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(AccountIndex::load(conn, account)?)
+            }
+        })
     }
 
-    fn due(&self) -> bool {
-        self.since >= INDEX_EVERY
+    /// Forgets everything cached (a commit failed: its entries are not in the ledger).
+    fn reset(&mut self) {
+        self.accounts.clear();
     }
 
-    /// The account's ledger was deleted (with its index and mark): forget the mark, and
-    /// delete the account's index and mark again. An update that overlapped the deletion
-    /// (on PostgreSQL it still saw the deleted entries) may have written them back; the
-    /// writer runs one thing at a time, so after this nothing of the old chain is indexed.
+    /// The account's ledger was deleted (with its index and mark): forget its state, and
+    /// delete the account's index and mark again. A commit that overlapped the deletion (on
+    /// PostgreSQL it still saw the deleted entries) may have indexed some of them; the writer
+    /// runs one thing at a time, so after this nothing of the old chain is indexed.
     fn forget(&mut self, conn: &mut DbConnection, account: i64) {
-        self.dirty.remove(&account);
-        self.upto.remove(&account);
+        self.accounts.remove(&account);
         if let Err(e) =
             crate::db::write_tx::<_, DbError, _>(conn, |conn| clear_index(conn, account))
         {
@@ -370,44 +476,64 @@ impl SessionIndexer {
         }
     }
 
-    /// Indexes every dirty account's entries up to its head, in one transaction. On failure
-    /// the marks are reread next time; readers still find everything through the tail.
-    fn flush(&mut self, conn: &mut DbConnection, heads: &BTreeMap<i64, (i64, String)>) {
-        if self.dirty.is_empty() {
-            return;
-        }
-        let upto = &mut self.upto;
-        let dirty = &self.dirty;
+    /// Indexes every unindexed entry and moves every mark to its account's head (the writer
+    /// is stopping). On failure, the next start rebuilds the state from the tails.
+    fn finish(&mut self, conn: &mut DbConnection, heads: &BTreeMap<i64, (i64, String)>) {
+        let accounts = &mut self.accounts;
         let result = crate::db::write_tx::<_, DbError, _>(conn, |conn| {
-            for &account in dirty {
-                let Some(&(head, _)) = heads.get(&account) else { continue };
-                let from = match upto.get(&account) {
-                    Some(&u) => u,
-                    None => indexed_upto(conn, account)?,
-                };
-                if head > from {
-                    index_range(conn, account, from, head)?;
+            for (&account, index) in accounts.iter_mut() {
+                if let Some(&(head, _)) = heads.get(&account) {
+                    index.index_due(conn, account, head, &mut 0, true)?;
                 }
             }
             Ok(())
         });
-        match result {
-            Ok(()) => {
-                for &account in dirty {
-                    if let Some(&(head, _)) = heads.get(&account) {
-                        self.upto.insert(account, head);
-                    }
-                }
-                self.dirty.clear();
-                self.since = 0;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "the ledger's by-session index update failed");
-                self.upto.clear();
-                self.since = 0;
-            }
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "the ledger's last by-session index update failed");
         }
     }
+}
+
+/// Puts `account`'s entries `seqs` (all of `session`) in `ledger_sessions`, skipping any that
+/// are there already (after a restart, entries past the mark may have been indexed).
+fn insert_index_rows(
+    conn: &mut DbConnection,
+    account: i64,
+    session: i64,
+    seqs: &[i64],
+) -> Result<(), DbError> {
+    use schema::ledger_sessions::dsl as s;
+    let row = |&seq: &i64| (s::session_id.eq(session), s::account_id.eq(account), s::seq.eq(seq));
+    match conn {
+        // One cached prepared statement a row, as for the ledger itself (write_group).
+        DbConnection::Sqlite(c) => {
+            for seq in seqs {
+                diesel::insert_or_ignore_into(s::ledger_sessions).values(row(seq)).execute(c)?;
+            }
+        }
+        DbConnection::Pg(c) => {
+            let rows: Vec<_> = seqs.iter().map(row).collect();
+            diesel::insert_into(s::ledger_sessions)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves `account`'s mark to `upto`.
+fn set_indexed_upto(conn: &mut DbConnection, account: i64, upto: i64) -> Result<(), DbError> {
+    use schema::ledger_indexed::dsl as x;
+    let moved = diesel::update(x::ledger_indexed.filter(x::account_id.eq(account)))
+        .set(x::upto.eq(upto))
+        .execute(conn)?;
+    if moved == 0 {
+        diesel::insert_into(x::ledger_indexed)
+            .values((x::account_id.eq(account), x::upto.eq(upto)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Deletes `account`'s by-session index and mark (its ledger is being deleted). The index is
@@ -434,30 +560,6 @@ fn indexed_upto(conn: &mut DbConnection, account: i64) -> Result<i64, DbError> {
         .first(conn)
         .optional()?
         .unwrap_or(0))
-}
-
-/// Puts `account`'s entries with `from < seq <= to` in `ledger_sessions` and moves its mark to
-/// `to`.
-fn index_range(conn: &mut DbConnection, account: i64, from: i64, to: i64) -> Result<(), DbError> {
-    use schema::ledger::dsl as l;
-    use schema::ledger_indexed::dsl as x;
-    use schema::ledger_sessions::dsl as s;
-    let new = l::ledger
-        .filter(l::account_id.eq(account).and(l::seq.gt(from)).and(l::seq.le(to)))
-        .select((l::session_id, l::account_id, l::seq));
-    diesel::insert_into(s::ledger_sessions)
-        .values(new)
-        .into_columns((s::session_id, s::account_id, s::seq))
-        .execute(conn)?;
-    let moved = diesel::update(x::ledger_indexed.filter(x::account_id.eq(account)))
-        .set(x::upto.eq(to))
-        .execute(conn)?;
-    if moved == 0 {
-        diesel::insert_into(x::ledger_indexed)
-            .values((x::account_id.eq(account), x::upto.eq(to)))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// How many times the ledger writer polls its queue before it sleeps. A sleeping thread costs
@@ -503,6 +605,7 @@ fn events_json(events: &[(&'static str, u32)]) -> String {
 fn write_group(
     conn: &mut DbConnection,
     heads: &mut BTreeMap<i64, (i64, String)>,
+    index: &mut SessionIndexer,
     batches: &[(Vec<Entry>, Ack)],
 ) -> Result<(), DbError> {
     let created_ms = now_ms();
@@ -537,6 +640,8 @@ fn write_group(
             row.hash = entry_hash(prev, &row);
             *seq = row.seq;
             prev.clone_from(&row.hash);
+            // Loaded (on first use) before this group's rows are in the ledger.
+            index.account(conn, e.account_id)?.push(e.session_id, row.seq);
             if e.action.is_some() {
                 let c =
                     counters.entry((e.account_id, e.sub_challenge.clone(), e.phase)).or_default();
@@ -568,6 +673,15 @@ fn write_group(
         }
         for ((account, sub, phase), add) in counters {
             add_counters(conn, account, &sub, phase, &add)?;
+        }
+        let mut touched: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let mut budget = INDEX_BUDGET;
+        for account in touched {
+            if let Some(&(head, _)) = heads.get(&account) {
+                index.account(conn, account)?.index_due(conn, account, head, &mut budget, false)?;
+            }
         }
         Ok(())
     })
@@ -602,7 +716,11 @@ fn add_counters(
         events: serde_json::to_string(&total.events).unwrap_or_else(|_| "{}".into()),
     };
     if old.is_some() {
-        diesel::update(c::counters.filter(key)).set(&row).execute(conn)?;
+        // Only the totals: setting the key's columns too would make SQLite rewrite the key's
+        // index entry, a page more in every commit.
+        diesel::update(c::counters.filter(key))
+            .set((c::steps.eq(row.steps), c::episodes.eq(row.episodes), c::events.eq(&row.events)))
+            .execute(conn)?;
     } else {
         diesel::insert_into(c::counters).values(&row).execute(conn)?;
     }
@@ -809,83 +927,161 @@ mod tests {
         assert_eq!(verify_chain(&mut conn, 1).unwrap(), n as usize);
     }
 
-    /// The by-session index is written in bulk ([`INDEX_EVERY`] entries at a time, and when
-    /// the writer stops): every session reads whole, in order (the index up to the account's
-    /// mark, then the account's tail), before any update, between updates and after the
-    /// last, with sessions of two accounts interleaved.
+    /// `(account, session) -> steps` of everything appended, to compare with what reads back.
+    type Appended = BTreeMap<(i64, i64), Vec<i64>>;
+
+    /// Appends one group of `(account, session)` entries, numbering their steps from
+    /// `next`, and waits for its commit.
+    fn append_group(ledger: &Ledger, appended: &mut Appended, next: &mut i64, who: &[(i64, i64)]) {
+        let group: Vec<Entry> = who
+            .iter()
+            .map(|&(account, session)| {
+                let step = *next;
+                *next += 1;
+                appended.entry((account, session)).or_default().push(step);
+                Entry {
+                    account_id: account,
+                    session_id: session,
+                    step,
+                    ..entries(1, 0, 1)[0].clone()
+                }
+            })
+            .collect();
+        ledger.append(group).blocking_recv().unwrap().unwrap();
+    }
+
+    /// Every session reads back exactly what was appended to it, in order.
+    fn reads_whole(conn: &mut DbConnection, appended: &Appended) {
+        for (&(account, session), steps) in appended {
+            let read: Vec<i64> =
+                session_entries(conn, account, session).unwrap().iter().map(|r| r.step).collect();
+            assert_eq!(&read, steps, "account {account}, session {session}");
+        }
+    }
+
+    /// `account`'s rows in the by-session index, as `(session, seq)`.
+    fn index_rows(conn: &mut DbConnection, account: i64) -> Vec<(i64, i64)> {
+        use schema::ledger_sessions::dsl as s;
+        s::ledger_sessions
+            .filter(s::account_id.eq(account))
+            .order((s::session_id, s::seq))
+            .select((s::session_id, s::seq))
+            .load(conn)
+            .unwrap()
+    }
+
+    /// The mark's promise: every entry of `account` up to it is indexed, under its own
+    /// session. Returns the mark.
+    fn check_mark(conn: &mut DbConnection, account: i64) -> i64 {
+        use schema::ledger::dsl as l;
+        let upto = indexed_upto(conn, account).unwrap();
+        let mut want: Vec<(i64, i64)> = l::ledger
+            .filter(l::account_id.eq(account).and(l::seq.le(upto)))
+            .select((l::session_id, l::seq))
+            .load(conn)
+            .unwrap();
+        want.sort_unstable();
+        let have: Vec<(i64, i64)> =
+            index_rows(conn, account).into_iter().filter(|&(_, seq)| seq <= upto).collect();
+        assert_eq!(have, want, "account {account}: the index up to the mark {upto}");
+        upto
+    }
+
+    /// Waits (bounded) until the stopped writer's last update has indexed `total` entries.
+    #[allow(clippy::disallowed_methods)]
+    fn wait_indexed(conn: &mut DbConnection, total: usize) {
+        use schema::ledger_sessions::dsl as s;
+        let count = |conn: &mut DbConnection| {
+            s::ledger_sessions.count().get_result::<i64>(conn).unwrap() as usize
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while count(conn) < total && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(count(conn), total, "every entry indexed once");
+    }
+
+    /// The by-session index is written a session at a time, inside the group commits: a
+    /// session's entries once [`SESSION_BATCH`] wait, or once its oldest lags [`MAX_LAG`]
+    /// behind the head, and everything when the writer stops. Every session reads whole, in
+    /// order (the index up to the account's mark, then the account's tail), at every point,
+    /// with sessions of two accounts interleaved; the mark keeps its promise and the tail
+    /// stays short.
     #[test]
-    #[allow(clippy::disallowed_methods)] // waits (bounded) for the stopped writer's last update
-    fn sessions_read_whole_before_between_and_after_index_updates() {
+    fn sessions_read_whole_while_the_index_catches_up() {
         let dir = tempfile::tempdir().unwrap();
         let (ledger, path) = sqlite_ledger(&dir, 8192);
         let mut conn = crate::db::establish(&path).unwrap();
-        // (account, session) -> the steps appended, in order.
-        let mut appended: BTreeMap<(i64, i64), Vec<i64>> = BTreeMap::new();
-        let mut next = 0i64;
-        let mut append = |n: i64, appended: &mut BTreeMap<(i64, i64), Vec<i64>>| {
-            let group: Vec<Entry> = (next..next + n)
-                .map(|i| {
-                    // Account 1 steps sessions 1-3 in turn; every fifth entry is account 2's.
-                    let (account, session) = if i % 5 == 4 { (2, 9) } else { (1, 1 + i % 3) };
-                    appended.entry((account, session)).or_default().push(i);
-                    Entry {
-                        account_id: account,
-                        session_id: session,
-                        step: i,
-                        ..entries(1, 0, 1)[0].clone()
-                    }
-                })
-                .collect();
-            next += n;
-            ledger.append(group).blocking_recv().unwrap().unwrap();
+        let (mut appended, mut next) = (Appended::new(), 0i64);
+        // Account 1 steps sessions 1-3 in turn and every fifth entry is account 2's session 9.
+        let mix = |from: i64, n: i64| -> Vec<(i64, i64)> {
+            (from..from + n).map(|i| if i % 5 == 4 { (2, 9) } else { (1, 1 + i % 3) }).collect()
         };
-        let reads_whole = |conn: &mut DbConnection, appended: &BTreeMap<(i64, i64), Vec<i64>>| {
-            for (&(account, session), steps) in appended {
-                let read: Vec<i64> = session_entries(conn, account, session)
-                    .unwrap()
+        // Session 7 steps three times and then never again.
+        append_group(&ledger, &mut appended, &mut next, &[(1, 7), (1, 7), (1, 7)]);
+        let who = mix(next, 40);
+        append_group(&ledger, &mut appended, &mut next, &who);
+        reads_whole(&mut conn, &appended);
+        assert!(index_rows(&mut conn, 1).is_empty(), "no session has {SESSION_BATCH} waiting");
+        assert_eq!(check_mark(&mut conn, 1), 0);
+        let mut group = 1;
+        while next < 3 * MAX_LAG {
+            // Groups of 1 to 61 entries.
+            let who = mix(next, group);
+            append_group(&ledger, &mut appended, &mut next, &who);
+            group = group * 7 % 61 + 1;
+            reads_whole(&mut conn, &appended);
+            for account in [1, 2] {
+                let head = appended
                     .iter()
-                    .map(|r| r.step)
-                    .collect();
-                assert_eq!(&read, steps, "account {account}, session {session}");
+                    .filter(|((a, _), _)| *a == account)
+                    .map(|(_, v)| v.len() as i64)
+                    .sum::<i64>();
+                let lag = head - check_mark(&mut conn, account);
+                assert!(lag <= MAX_LAG + MARK_EVERY + 61, "account {account} lags {lag}");
             }
-        };
-        let indexed = |conn: &mut DbConnection| {
-            use schema::ledger_sessions::dsl as s;
-            s::ledger_sessions.count().get_result::<i64>(conn).unwrap()
-        };
-        append(100, &mut appended);
-        reads_whole(&mut conn, &appended);
-        assert_eq!(indexed(&mut conn), 0, "nothing indexed before {INDEX_EVERY} entries");
-        assert_eq!(indexed_upto(&mut conn, 1).unwrap(), 0);
-        // Crossing INDEX_EVERY: the update runs after that group's answer, before the next.
-        append(INDEX_EVERY as i64, &mut appended);
-        append(7, &mut appended);
-        let indexed_now = indexed(&mut conn);
-        assert_eq!(
-            indexed_now,
-            100 + INDEX_EVERY as i64,
-            "the update covered every entry before it"
-        );
-        assert!(indexed_upto(&mut conn, 1).unwrap() > 0 && indexed_upto(&mut conn, 2).unwrap() > 0);
-        reads_whole(&mut conn, &appended);
-        append(50, &mut appended);
-        reads_whole(&mut conn, &appended);
-        // The writer's last update when it stops: everything indexed, nothing left in a tail.
-        drop(ledger);
-        let total = next;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while indexed(&mut conn) < total && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(indexed(&mut conn), total);
+        assert!(check_mark(&mut conn, 1) > MAX_LAG && check_mark(&mut conn, 2) > 0);
+        let seven: Vec<_> = index_rows(&mut conn, 1).into_iter().filter(|r| r.0 == 7).collect();
+        assert_eq!(seven, [(7, 1), (7, 2), (7, 3)], "the stopped session, past the lag");
+        // The writer's last update when it stops: everything indexed, every mark at its head.
+        drop(ledger);
+        wait_indexed(&mut conn, next as usize);
         reads_whole(&mut conn, &appended);
-        let head1 =
-            appended.iter().filter(|((a, _), _)| *a == 1).map(|(_, v)| v.len()).sum::<usize>();
-        assert_eq!(
-            indexed_upto(&mut conn, 1).unwrap(),
-            head1 as i64,
-            "account 1's mark is its head"
-        );
+        let head1: usize =
+            appended.iter().filter(|((a, _), _)| *a == 1).map(|(_, v)| v.len()).sum();
+        assert_eq!(check_mark(&mut conn, 1), head1 as i64, "account 1's mark is its head");
+    }
+
+    /// After a crash the marks lag and some entries past them are indexed already: a new
+    /// writer rebuilds its state from each account's tail, indexes what is missing and skips
+    /// what is there.
+    #[test]
+    fn a_new_writer_indexes_the_tail_it_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, path) = sqlite_ledger(&dir, 8192);
+        let mut conn = crate::db::establish(&path).unwrap();
+        let (mut appended, mut next) = (Appended::new(), 0i64);
+        let turns = |n: i64| -> Vec<(i64, i64)> { (0..n).map(|i| (1, 1 + i % 3)).collect() };
+        append_group(&ledger, &mut appended, &mut next, &turns(300));
+        drop(ledger);
+        wait_indexed(&mut conn, 300);
+        // The state a crash can leave: the mark at 100, session 2's entries after it missing.
+        {
+            use schema::ledger_sessions::dsl as s;
+            diesel::delete(s::ledger_sessions.filter(s::session_id.eq(2).and(s::seq.gt(100))))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        set_indexed_upto(&mut conn, 1, 100).unwrap();
+        reads_whole(&mut conn, &appended);
+        let ledger = Ledger::start(crate::db::establish(&path).unwrap(), 8192, None).unwrap();
+        append_group(&ledger, &mut appended, &mut next, &turns(10));
+        reads_whole(&mut conn, &appended);
+        drop(ledger);
+        wait_indexed(&mut conn, 310);
+        reads_whole(&mut conn, &appended);
+        assert_eq!(check_mark(&mut conn, 1), 310);
     }
 
     fn sqlite_ledger(dir: &tempfile::TempDir, max_batch: usize) -> (Ledger, String) {

@@ -721,7 +721,7 @@ async fn admin_ledger_export_and_delete(url: String) {
     assert_eq!(n, 1);
     // Past a by-session index update, deleted again, and past another on the fresh chain:
     // each session reads exactly its own entries (nothing of the old chain is indexed).
-    let steps = mlroots_server::ledger::INDEX_EVERY + 40;
+    let steps = mlroots_server::ledger::MARK_EVERY as usize + 40;
     let walk = |id: i64| {
         let (s, bob) = (&s, &bob);
         async move {
