@@ -557,7 +557,7 @@ fn indexed_upto(conn: &mut DbConnection, account: i64) -> Result<i64, DbError> {
     Ok(x::ledger_indexed
         .filter(x::account_id.eq(account))
         .select(x::upto)
-        .first(conn)
+        .get_result(conn) // the key is unique; no LIMIT (see `add_counters`)
         .optional()?
         .unwrap_or(0))
 }
@@ -697,7 +697,10 @@ fn add_counters(
     use schema::counters::dsl as c;
     let key =
         c::account_id.eq(account).and(c::sub_challenge.eq(sub)).and(c::phase.eq(phase.as_str()));
-    let old: Option<CounterRow> = c::counters.filter(key).first(conn).optional()?;
+    // `get_result`, not `first`: the key is unique, and diesel's `first` binds its LIMIT as a
+    // parameter, which makes SQLite prepare the statement again at every run (it plans with
+    // the bound value), most of the cost of this query.
+    let old: Option<CounterRow> = c::counters.filter(key).get_result(conn).optional()?;
     let mut total = match &old {
         Some(r) => parse_counters(r),
         None => Counters::default(),
@@ -750,7 +753,7 @@ pub fn counters(
                 .and(c::sub_challenge.eq(sub))
                 .and(c::phase.eq(phase.as_str())),
         )
-        .first(conn)
+        .get_result(conn) // the key is unique; no LIMIT (see `add_counters`)
         .optional()?;
     Ok(row.as_ref().map(parse_counters).unwrap_or_default())
 }
