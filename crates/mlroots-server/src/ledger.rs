@@ -326,13 +326,14 @@ pub const SESSION_BATCH: usize = 32;
 /// unindexed entry is further back than this is indexed even with fewer than
 /// [`SESSION_BATCH`] entries waiting (a session that stopped stepping, or one of many). Readers
 /// find the unindexed entries in the account's tail after its mark ([`session_entries`]),
-/// which stays within about this plus [`MARK_EVERY`] entries.
+/// which stays within about this plus [`MARK_EVERY`] entries, and twice this when many
+/// sessions in lockstep come due together and drain over several commits.
 pub const MAX_LAG: i64 = 2048;
 
-/// At most about this many entries are indexed in one group commit (a session's entries go
-/// in together, so a little more): sessions stepped in lockstep, such as one batch request's,
-/// fill their [`SESSION_BATCH`] at the same commit, and indexing them all at once would stall
-/// it. The rest wait for the next commits.
+/// At most about this many entries, or twice the group's own if more, are indexed in one
+/// group commit (a session's entries go in together, so a little more): sessions stepped in
+/// lockstep, such as one batch request's, fill their [`SESSION_BATCH`] at the same commit,
+/// and indexing them all at once would stall it. The rest wait for the next commits.
 const INDEX_BUDGET: usize = 128;
 
 /// An account's mark (`ledger_indexed.upto`) is written when it has moved this many entries.
@@ -342,8 +343,8 @@ pub const MARK_EVERY: i64 = 256;
 ///
 /// Indexing happens inside the group commits, a session at a time: whenever a session has
 /// [`SESSION_BATCH`] unindexed entries, or its oldest one lags [`MAX_LAG`] entries behind
-/// its account's head, the group's transaction also inserts them (oldest first, about
-/// [`INDEX_BUDGET`] entries a commit at most). The work is spread over the commits: an update
+/// its account's head, the group's transaction also inserts them (oldest first, within
+/// [`INDEX_BUDGET`] or twice the group's size, the most lagging account first). The work is spread over the commits: an update
 /// of every account's index in bulk, every 512 entries, stalled the steps queued behind it
 /// (README, Benchmarks).
 ///
@@ -363,6 +364,8 @@ struct AccountIndex {
     pending: BTreeMap<i64, Vec<i64>>,
     /// `(first unindexed position, session)` for every session in `pending`.
     oldest: std::collections::BTreeSet<(i64, i64)>,
+    /// The sessions with at least [`SESSION_BATCH`] entries in `pending`.
+    full: std::collections::BTreeSet<i64>,
     /// The mark as stored.
     mark: i64,
 }
@@ -390,6 +393,14 @@ impl AccountIndex {
             self.oldest.insert((seq, session));
         }
         list.push(seq);
+        if list.len() == SESSION_BATCH {
+            self.full.insert(session);
+        }
+    }
+
+    /// How far behind its head the account's oldest unindexed entry is (0: none).
+    fn lag(&self, head: i64) -> i64 {
+        self.oldest.first().map_or(0, |&(first, _)| head - first + 1)
     }
 
     /// Inserts `session`'s unindexed entries into the index; returns how many.
@@ -403,13 +414,15 @@ impl AccountIndex {
         if let Some(&first) = seqs.first() {
             self.oldest.remove(&(first, session));
         }
+        self.full.remove(&session);
         insert_index_rows(conn, account, session, &seqs)?;
         Ok(seqs.len())
     }
 
-    /// Indexes the sessions that are due, oldest first, until `budget` entries are spent,
-    /// then writes the mark if it moved [`MARK_EVERY`]. With `all`, every session is due, the
-    /// budget is ignored and any move of the mark is written.
+    /// Indexes the sessions that are due, those lagging [`MAX_LAG`] first, then the full ones,
+    /// oldest first, until `budget` entries are spent; then writes the mark if it moved
+    /// [`MARK_EVERY`]. With `all`, every session is due, the budget is ignored and any move of
+    /// the mark is written.
     fn index_due(
         &mut self,
         conn: &mut DbConnection,
@@ -418,16 +431,24 @@ impl AccountIndex {
         budget: &mut usize,
         all: bool,
     ) -> Result<(), DbError> {
-        let due: Vec<i64> = self
-            .oldest
-            .iter()
-            .filter(|&&(first, session)| {
-                all || head - first >= MAX_LAG
-                    || self.pending.get(&session).is_some_and(|s| s.len() >= SESSION_BATCH)
-            })
-            .map(|&(_, session)| session)
-            .collect();
-        for session in due {
+        let due: Vec<(i64, i64)> = if all {
+            self.oldest.iter().copied().collect()
+        } else {
+            let mut due: Vec<(i64, i64)> = self
+                .oldest
+                .iter()
+                .take_while(|&&(first, _)| head - first >= MAX_LAG)
+                .copied()
+                .collect();
+            let lagging = due.len();
+            due.extend(self.full.iter().filter_map(|&session| {
+                let first = *self.pending.get(&session)?.first()?;
+                (head - first < MAX_LAG).then_some((first, session))
+            }));
+            due[lagging..].sort_unstable();
+            due
+        };
+        for (_, session) in due {
             if *budget == 0 && !all {
                 break;
             }
@@ -511,12 +532,15 @@ fn insert_index_rows(
                 diesel::insert_or_ignore_into(s::ledger_sessions).values(row(seq)).execute(c)?;
             }
         }
+        // One statement per 10 000 rows (3 bind parameters a row, under PostgreSQL's 65 535).
         DbConnection::Pg(c) => {
-            let rows: Vec<_> = seqs.iter().map(row).collect();
-            diesel::insert_into(s::ledger_sessions)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .execute(c)?;
+            for chunk in seqs.chunks(10_000) {
+                let rows: Vec<_> = chunk.iter().map(row).collect();
+                diesel::insert_into(s::ledger_sessions)
+                    .values(rows)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
         }
     }
     Ok(())
@@ -677,11 +701,19 @@ fn write_group(
         let mut touched: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
         touched.sort_unstable();
         touched.dedup();
-        let mut budget = INDEX_BUDGET;
+        // Twice what this group appended: the index gains on the ledger at every commit, so a
+        // backlog drains, and the stall stays in proportion to the group. The account that
+        // lags most goes first, so a busy account cannot starve the others.
+        let mut budget = INDEX_BUDGET.max(2 * rows.len());
+        let mut order = Vec::with_capacity(touched.len());
         for account in touched {
             if let Some(&(head, _)) = heads.get(&account) {
-                index.account(conn, account)?.index_due(conn, account, head, &mut budget, false)?;
+                order.push((index.account(conn, account)?.lag(head), account, head));
             }
+        }
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, account, head) in order {
+            index.account(conn, account)?.index_due(conn, account, head, &mut budget, false)?;
         }
         Ok(())
     })
@@ -1081,10 +1113,45 @@ mod tests {
         let ledger = Ledger::start(crate::db::establish(&path).unwrap(), 8192, None).unwrap();
         append_group(&ledger, &mut appended, &mut next, &turns(10));
         reads_whole(&mut conn, &appended);
+        // The first commit of the new writer already put back session 2's missing entries
+        // (its oldest comes first), before any stop.
+        let two = index_rows(&mut conn, 1).into_iter().filter(|r| r.0 == 2).count();
+        assert_eq!(two, appended[&(1, 2)].len(), "session 2 indexed again at the first commit");
         drop(ledger);
         wait_indexed(&mut conn, 310);
         reads_whole(&mut conn, &appended);
         assert_eq!(check_mark(&mut conn, 1), 310);
+    }
+
+    /// Groups bigger than the index's budget, from 200 sessions in lockstep (each group one
+    /// entry of each, as batch requests give), beside a second account's single session: the
+    /// busy account's index keeps within its lag, and the other account is not starved.
+    #[test]
+    fn big_groups_neither_outrun_the_index_nor_starve_another_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, path) = sqlite_ledger(&dir, 8192);
+        let mut conn = crate::db::establish(&path).unwrap();
+        let (mut appended, mut next) = (Appended::new(), 0i64);
+        let mut group: Vec<(i64, i64)> = (1..=200).map(|session| (1, session)).collect();
+        group.push((2, 1000));
+        let mut worst = 0;
+        for _ in 0..100 {
+            append_group(&ledger, &mut appended, &mut next, &group);
+            let head1 =
+                appended.iter().filter(|((a, _), _)| *a == 1).map(|(_, v)| v.len()).sum::<usize>();
+            worst = worst.max(head1 as i64 - indexed_upto(&mut conn, 1).unwrap());
+        }
+        // The 200 sessions come due together; the budget, twice the group, drains them while
+        // the head moves on by about as much again.
+        assert!(worst <= 2 * MAX_LAG + MARK_EVERY + 201, "account 1 lagged {worst} entries");
+        // Its 100 entries fill three batches of 32: all indexed, or the last still waiting.
+        let two = index_rows(&mut conn, 2).len();
+        assert!(
+            two >= 64,
+            "account 2's session, full every {SESSION_BATCH} entries: {two} indexed"
+        );
+        check_mark(&mut conn, 1);
+        reads_whole(&mut conn, &appended);
     }
 
     fn sqlite_ledger(dir: &tempfile::TempDir, max_batch: usize) -> (Ledger, String) {
