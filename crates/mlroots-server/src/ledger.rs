@@ -186,8 +186,12 @@ enum Msg {
         entries: Vec<Entry>,
         ack: Ack,
     },
-    /// Drop the cached chain head of an account (its ledger was deleted).
-    Forget(i64),
+    /// Delete an account's ledger, its index and its counters, after every entry queued
+    /// before; entries queued after start a fresh chain. Answers the entries deleted.
+    Delete {
+        account: i64,
+        ack: oneshot::Sender<Result<usize, String>>,
+    },
 }
 
 /// The handle to the writer thread. Cloning it is cheap; the thread stops when every handle
@@ -250,10 +254,17 @@ impl Ledger {
         rx
     }
 
-    /// Makes the writer reread `account`'s chain head before its next entry (after its
-    /// ledger was deleted, the chain restarts from the genesis hash).
-    pub fn forget(&self, account: i64) {
-        let _ = self.tx.send(Msg::Forget(account));
+    /// Deletes `account`'s ledger with its by-session index and counters, and returns how many
+    /// entries went. The writer does it in order with the appends: every entry queued before
+    /// is written (and deleted), and every entry queued after starts a fresh chain from the
+    /// genesis hash. (Done beside the writer, a step in flight during the deletion could
+    /// chain from the deleted head.)
+    pub async fn delete_account(&self, account: i64) -> Result<usize, String> {
+        let (ack, rx) = oneshot::channel();
+        if self.tx.send(Msg::Delete { account, ack }).is_err() {
+            return Err("the ledger writer has stopped".into());
+        }
+        rx.await.unwrap_or_else(|_| Err("the ledger writer has stopped".into()))
     }
 }
 
@@ -273,36 +284,37 @@ fn writer(
     while let Some(first) = spin_then_block(&mut rx) {
         let mut n = 0;
         let mut next = Some(first);
-        // Take everything queued while the previous transaction ran, up to `max_batch`.
+        let mut delete = None;
+        // Take everything queued while the previous transaction ran, up to `max_batch` or a
+        // deletion (which runs after the entries before it).
         while let Some(msg) = next.take() {
             match msg {
                 Msg::Append { entries, ack } => {
                     n += entries.len();
                     batches.push((entries, ack));
                 }
-                Msg::Forget(account) => {
-                    heads.remove(&account);
-                    index.forget(&mut conn, account);
+                Msg::Delete { account, ack } => {
+                    delete = Some((account, ack));
+                    break;
                 }
             }
             if n < max_batch {
                 next = rx.try_recv().ok();
             }
         }
-        if batches.is_empty() {
-            continue;
+        if !batches.is_empty() {
+            write_and_answer(&mut conn, &mut heads, &mut index, &mut batches, n);
         }
-        let result = write_group(&mut conn, &mut heads, &mut index, &batches);
-        if let Err(e) = &result {
-            tracing::error!(error = %e, entries = n, "ledger write failed");
-            // The cached heads and index state may be ahead of what was committed: reload
-            // them on next use.
-            heads.clear();
-            index.reset();
-        }
-        let result = result.map_err(|e| e.to_string());
-        for (_, ack) in batches.drain(..) {
-            let _ = ack.send(result.clone());
+        if let Some((account, ack)) = delete {
+            let result = crate::db::write_tx::<_, DbError, _>(&mut conn, |conn| {
+                delete_account(conn, account)
+            });
+            heads.remove(&account);
+            index.accounts.remove(&account);
+            if let Err(e) = &result {
+                tracing::error!(error = %e, account, "ledger deletion failed");
+            }
+            let _ = ack.send(result.map_err(|e| e.to_string()));
         }
         since_checkpoint += n;
         if let Some(wake) = &checkpoint
@@ -315,6 +327,37 @@ fn writer(
     }
     // Every handle is gone: index what is left, so the next start reads no tail.
     index.finish(&mut conn, &heads);
+}
+
+/// Writes one group and answers every batch in it with the commit's result.
+fn write_and_answer(
+    conn: &mut DbConnection,
+    heads: &mut BTreeMap<i64, (i64, String)>,
+    index: &mut SessionIndexer,
+    batches: &mut Vec<(Vec<Entry>, Ack)>,
+    n: usize,
+) {
+    let result = write_group(conn, heads, index, batches);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, entries = n, "ledger write failed");
+        // The cached heads and index state may be ahead of what was committed: reload them on
+        // next use.
+        heads.clear();
+        index.reset();
+    }
+    let result = result.map_err(|e| e.to_string());
+    for (_, ack) in batches.drain(..) {
+        let _ = ack.send(result.clone());
+    }
+}
+
+/// Deletes `account`'s ledger, by-session index and counters; returns the entries deleted.
+fn delete_account(conn: &mut DbConnection, account: i64) -> Result<usize, DbError> {
+    use schema::counters::dsl as c;
+    use schema::ledger::dsl as l;
+    clear_index(conn, account)?;
+    diesel::delete(c::counters.filter(c::account_id.eq(account))).execute(conn)?;
+    Ok(diesel::delete(l::ledger.filter(l::account_id.eq(account))).execute(conn)?)
 }
 
 /// A session's entries are put in the by-session index (`ledger_sessions`) this many at a
@@ -484,19 +527,6 @@ impl SessionIndexer {
         self.accounts.clear();
     }
 
-    /// The account's ledger was deleted (with its index and mark): forget its state, and
-    /// delete the account's index and mark again. A commit that overlapped the deletion (on
-    /// PostgreSQL it still saw the deleted entries) may have indexed some of them; the writer
-    /// runs one thing at a time, so after this nothing of the old chain is indexed.
-    fn forget(&mut self, conn: &mut DbConnection, account: i64) {
-        self.accounts.remove(&account);
-        if let Err(e) =
-            crate::db::write_tx::<_, DbError, _>(conn, |conn| clear_index(conn, account))
-        {
-            tracing::warn!(error = %e, account, "could not clear a deleted ledger's index");
-        }
-    }
-
     /// Indexes every unindexed entry and moves every mark to its account's head (the writer
     /// is stopping). On failure, the next start rebuilds the state from the tails.
     fn finish(&mut self, conn: &mut DbConnection, heads: &BTreeMap<i64, (i64, String)>) {
@@ -562,7 +592,7 @@ fn set_indexed_upto(conn: &mut DbConnection, account: i64, upto: i64) -> Result<
 
 /// Deletes `account`'s by-session index and mark (its ledger is being deleted). The index is
 /// keyed by session first, so its rows are found through the account's sessions.
-pub fn clear_index(conn: &mut DbConnection, account: i64) -> Result<(), DbError> {
+fn clear_index(conn: &mut DbConnection, account: i64) -> Result<(), DbError> {
     use schema::env_sessions::dsl as e;
     use schema::ledger_indexed::dsl as x;
     use schema::ledger_sessions::dsl as s;
@@ -1152,6 +1182,36 @@ mod tests {
         );
         check_mark(&mut conn, 1);
         reads_whole(&mut conn, &appended);
+    }
+
+    /// A deletion runs in order with the appends around it: the entries queued before it go
+    /// with the chain, and those queued after start a fresh chain from the genesis hash, with
+    /// fresh counters (a step in flight during a deletion cannot chain from the deleted head).
+    #[test]
+    fn a_deletion_runs_in_order_with_the_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, path) = sqlite_ledger(&dir, 8192);
+        let mut conn = crate::db::establish(&path).unwrap();
+        ledger.append(entries(1, 0, 40)).blocking_recv().unwrap().unwrap();
+        ledger.append(entries(2, 0, 7)).blocking_recv().unwrap().unwrap();
+        let before = ledger.append(entries(1, 40, 5));
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        // `join!` polls in order: the deletion is queued, then the entries after it (each sent
+        // when first polled).
+        let (deleted, after) = rt.block_on(async {
+            tokio::join!(ledger.delete_account(1), async {
+                ledger.append(entries(1, 100, 3)).await
+            })
+        });
+        before.blocking_recv().unwrap().unwrap();
+        after.unwrap().unwrap();
+        assert_eq!(deleted, Ok(45), "everything queued before the deletion went with it");
+        assert_eq!(verify_chain(&mut conn, 1).unwrap(), 3, "a fresh chain of the 3 after");
+        let steps: Vec<i64> =
+            session_entries(&mut conn, 1, 1).unwrap().iter().map(|r| r.step).collect();
+        assert_eq!(steps, [101, 102, 103]);
+        assert_eq!(counters(&mut conn, 1, "env/boat-race", Phase::Train).unwrap().steps, 3);
+        assert_eq!(verify_chain(&mut conn, 2).unwrap(), 7, "the other account is untouched");
     }
 
     fn sqlite_ledger(dir: &tempfile::TempDir, max_batch: usize) -> (Ledger, String) {

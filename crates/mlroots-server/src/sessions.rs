@@ -811,25 +811,24 @@ pub async fn delete_ledger(
     for id in &open {
         let _ = state.inner.shards.close(*id, account).await;
     }
-    let deleted = state
+    // The sessions first: if the server stops in between, the ledger is still whole and the
+    // deletion can be asked again.
+    state
         .db(move |conn| {
-            crate::db::write_tx::<_, ApiError, _>(conn, |conn| {
-                use schema::{counters::dsl as c, env_sessions::dsl as s, ledger::dsl as l};
-                let n =
-                    diesel::delete(l::ledger.filter(l::account_id.eq(account))).execute(conn)?;
-                // Again by the writer when it reads `forget` (an index update may overlap).
-                ledger::clear_index(conn, account)?;
-                diesel::delete(c::counters.filter(c::account_id.eq(account))).execute(conn)?;
-                diesel::update(
-                    s::env_sessions.filter(s::account_id.eq(account).and(s::closed_ms.is_null())),
-                )
-                .set(s::closed_ms.eq(now_ms()))
-                .execute(conn)?;
-                Ok(n)
-            })
+            use schema::env_sessions::dsl as s;
+            diesel::update(
+                s::env_sessions.filter(s::account_id.eq(account).and(s::closed_ms.is_null())),
+            )
+            .set(s::closed_ms.eq(now_ms()))
+            .execute(conn)?;
+            Ok(())
         })
         .await?;
-    state.inner.ledger.forget(account);
+    // By the ledger writer, in order with the appends: a step in flight is either deleted
+    // with the chain or starts the fresh one.
+    let deleted = state.inner.ledger.delete_account(account).await.map_err(|e| {
+        ApiError::internal(format!("the ledger of account {account} was not deleted: {e}"))
+    })?;
     tracing::info!(account, deleted, by = auth.account_id, "ledger deleted");
     Ok(Json(
         serde_json::json!({"account": account, "deleted_entries": deleted, "closed_sessions": open.len()}),
