@@ -992,6 +992,19 @@ mod tests {
         assert_eq!(verify_chain(&mut conn, 1).unwrap(), n as usize);
     }
 
+    /// A fresh SQLite ledger (its writer, path and a reader's connection), for the index tests.
+    fn indexed_ledger() -> (tempfile::TempDir, Ledger, String, DbConnection) {
+        let dir = tempfile::tempdir().unwrap();
+        let (ledger, path) = sqlite_ledger(&dir, 8192);
+        let conn = crate::db::establish(&path).unwrap();
+        (dir, ledger, path, conn)
+    }
+
+    /// How many entries of `account` were appended.
+    fn appended_by(appended: &Appended, account: i64) -> i64 {
+        appended.iter().filter(|((a, _), _)| *a == account).map(|(_, v)| v.len() as i64).sum()
+    }
+
     /// `(account, session) -> steps` of everything appended, to compare with what reads back.
     type Appended = BTreeMap<(i64, i64), Vec<i64>>;
 
@@ -1074,9 +1087,7 @@ mod tests {
     /// stays short.
     #[test]
     fn sessions_read_whole_while_the_index_catches_up() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ledger, path) = sqlite_ledger(&dir, 8192);
-        let mut conn = crate::db::establish(&path).unwrap();
+        let (_dir, ledger, _, mut conn) = indexed_ledger();
         let (mut appended, mut next) = (Appended::new(), 0i64);
         // Account 1 steps sessions 1-3 in turn and every fifth entry is account 2's session 9.
         let mix = |from: i64, n: i64| -> Vec<(i64, i64)> {
@@ -1097,12 +1108,7 @@ mod tests {
             group = group * 7 % 61 + 1;
             reads_whole(&mut conn, &appended);
             for account in [1, 2] {
-                let head = appended
-                    .iter()
-                    .filter(|((a, _), _)| *a == account)
-                    .map(|(_, v)| v.len() as i64)
-                    .sum::<i64>();
-                let lag = head - check_mark(&mut conn, account);
+                let lag = appended_by(&appended, account) - check_mark(&mut conn, account);
                 assert!(lag <= MAX_LAG + MARK_EVERY + 61, "account {account} lags {lag}");
             }
         }
@@ -1113,9 +1119,8 @@ mod tests {
         drop(ledger);
         wait_indexed(&mut conn, next as usize);
         reads_whole(&mut conn, &appended);
-        let head1: usize =
-            appended.iter().filter(|((a, _), _)| *a == 1).map(|(_, v)| v.len()).sum();
-        assert_eq!(check_mark(&mut conn, 1), head1 as i64, "account 1's mark is its head");
+        let head1 = appended_by(&appended, 1);
+        assert_eq!(check_mark(&mut conn, 1), head1, "account 1's mark is its head");
     }
 
     /// After a crash the marks lag and some entries past them are indexed already: a new
@@ -1123,9 +1128,7 @@ mod tests {
     /// what is there.
     #[test]
     fn a_new_writer_indexes_the_tail_it_finds() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ledger, path) = sqlite_ledger(&dir, 8192);
-        let mut conn = crate::db::establish(&path).unwrap();
+        let (_dir, ledger, path, mut conn) = indexed_ledger();
         let (mut appended, mut next) = (Appended::new(), 0i64);
         let turns = |n: i64| -> Vec<(i64, i64)> { (0..n).map(|i| (1, 1 + i % 3)).collect() };
         append_group(&ledger, &mut appended, &mut next, &turns(300));
@@ -1158,18 +1161,14 @@ mod tests {
     /// busy account's index keeps within its lag, and the other account is not starved.
     #[test]
     fn big_groups_neither_outrun_the_index_nor_starve_another_account() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ledger, path) = sqlite_ledger(&dir, 8192);
-        let mut conn = crate::db::establish(&path).unwrap();
+        let (_dir, ledger, _, mut conn) = indexed_ledger();
         let (mut appended, mut next) = (Appended::new(), 0i64);
         let mut group: Vec<(i64, i64)> = (1..=200).map(|session| (1, session)).collect();
         group.push((2, 1000));
         let mut worst = 0;
         for _ in 0..100 {
             append_group(&ledger, &mut appended, &mut next, &group);
-            let head1 =
-                appended.iter().filter(|((a, _), _)| *a == 1).map(|(_, v)| v.len()).sum::<usize>();
-            worst = worst.max(head1 as i64 - indexed_upto(&mut conn, 1).unwrap());
+            worst = worst.max(appended_by(&appended, 1) - indexed_upto(&mut conn, 1).unwrap());
         }
         // The 200 sessions come due together; the budget, twice the group, drains them while
         // the head moves on by about as much again.
