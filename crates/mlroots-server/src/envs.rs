@@ -165,7 +165,7 @@ impl TrainBudgets {
 ///
 /// A request steps its sessions itself, on the async worker that serves it, while it holds its
 /// account's shard: stepping takes microseconds, and the hand-off to a thread of their own
-/// and back cost more than the steps (see the README's benchmarks).
+/// and back cost more than the steps (docs/benchmarks/platform-http.md).
 #[derive(Clone)]
 pub struct Shards {
     shards: Arc<[tokio::sync::Mutex<Shard>]>,
