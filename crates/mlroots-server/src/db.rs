@@ -81,7 +81,7 @@ pub mod schema {
         }
     }
     diesel::table! {
-        /// The ledger's by-session index, written in bulk by the ledger writer.
+        /// The ledger's by-session index, written by the ledger writer a session at a time.
         ledger_sessions (session_id, account_id, seq) {
             session_id -> BigInt,
             account_id -> BigInt,
@@ -90,7 +90,7 @@ pub mod schema {
     }
     diesel::table! {
         /// How far each account's ledger is in `ledger_sessions` (every entry with
-        /// `seq <= upto`, no later one).
+        /// `seq <= upto`; later ones may be there too).
         ledger_indexed (account_id) {
             account_id -> BigInt,
             upto -> BigInt,
